@@ -1,0 +1,455 @@
+"""Files -> Article: discovery, decoding, front matter, dates, keywords, Markdown/HTML -> text.
+
+Real folders are messy (see ../shared/corpus*/README.md): broken YAML, values of the wrong
+type, dates in six shapes, BOMs, GB18030, control characters, HTML inside Markdown. The rule is
+that parsing never crashes: a file either becomes an Article (with warnings) or an ArticleError
+that names the path and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import html
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import cmarkgfm
+import frontmatter
+from cmarkgfm.cmark import Options as CmarkOptions
+from dateutil import parser as dateparser
+from selectolax.lexbor import LexborHTMLParser
+
+from .errors import ArticleError, ConfigError
+from .models import Article
+
+EXTENSIONS = (".md", ".markdown")
+MAX_BYTES = 20 * 1024 * 1024   # a "Markdown article" larger than this is not one
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FRONT_RE = re.compile(r"\A(?:[ \t]*\n)*(?P<fence>---|\+\+\+)[ \t]*\n(?P<meta>.*?)(?:\n|\A)[ \t]*(?P=fence)[ \t]*(?:\n|\Z)", re.S)
+_KEY_LINE_RE = re.compile(r"^[ \t]*([A-Za-z_][\w\-]*)[ \t]*[:=][ \t]?(.*)$")
+_WIKI_ATTR_RE = re.compile(r"[ \t]*\{\.[\w\- .]+\}[ \t]*$", re.M)
+_HEADING_RE = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+_SPACE_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u2060\ufeff\u00ad]")
+_BLANKS_RE = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_DATE_IN_NAME_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-")
+_SENTENCE_END = "。！？；.!?;"
+
+_DROP_TAGS = "script, style, noscript, iframe, img, svg, video, audio, object, embed, template, head, map, canvas"
+_BLOCK_TAGS = "p, div, h1, h2, h3, h4, h5, h6, blockquote, pre, figure, figcaption, table, section, article, header, footer, ul, ol, hr, details, summary"
+_LINE_TAGS = "br, li, tr, dt, dd"
+
+_DATE_KEYS = ("date", "pubDate", "pubdate", "published_at", "publishDate", "created", "created_at")
+_UPDATED_KEYS = ("updated", "last_updated", "lastmod", "last_modified", "modified", "updated_at")
+_URL_KEYS = ("url", "permalink", "link", "canonical_url", "original_url")
+_AUTHOR_KEYS = ("author", "authors", "source", "creator")
+_DESCRIPTION_KEYS = ("description", "excerpt", "summary", "descrition", "abstract")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file found under the articles root."""
+
+    id: str          # POSIX path relative to the root
+    path: Path
+    size: int
+    mtime: float
+
+
+def discover(root: str | os.PathLike, drafts: bool = False) -> Iterator[SourceFile]:
+    """Markdown files under ``root`` in a stable order, skipping hidden folders/files and
+    ``_drafts`` (unless ``drafts``). Unreadable folders are skipped silently."""
+    base = Path(root)
+    stack = [base]
+    found: list[SourceFile] = []
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if name == "_drafts" and not drafts:
+                        continue
+                    stack.append(Path(entry.path))
+                elif entry.is_file() and name.lower().endswith(EXTENSIONS):
+                    st = entry.stat()
+                    rel = Path(entry.path).relative_to(base).as_posix()
+                    found.append(SourceFile(rel, Path(entry.path), st.st_size, st.st_mtime))
+            except OSError:
+                continue
+    found.sort(key=lambda f: f.id)
+    return iter(found)
+
+
+def zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name) if name and name.upper() != "UTC" else dt.timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {name!r} (use an IANA name such as Asia/Hong_Kong)") from None
+
+
+class DraftSkipped(ArticleError):
+    """A draft (``draft: true`` / ``published: false``): skipped unless drafts are wanted."""
+
+
+def parse_file(source: SourceFile, tz: dt.tzinfo = dt.timezone.utc, drafts: bool = False) -> Article:
+    """Read and parse one file; raises ArticleError (never anything else) on failure."""
+    try:
+        if source.size > MAX_BYTES:
+            raise ArticleError(source.id, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB", "too_large")
+        data = source.path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(source.id, f"cannot read: {exc.strerror or exc}", "unreadable") from None
+    try:
+        return parse_bytes(data, source.id, tz=tz, size=len(data), mtime=source.mtime, drafts=drafts)
+    except ArticleError:
+        raise
+    except RecursionError:
+        raise ArticleError(source.id, "document nests too deeply to parse", "unparsable") from None
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not abort a reindex
+        raise ArticleError(source.id, f"cannot parse: {type(exc).__name__}: {exc}", "unparsable") from None
+
+
+def decode(data: bytes, name: str) -> tuple[str, list[str]]:
+    """UTF-8 (with or without BOM), else GB18030 with a warning, else an ArticleError."""
+    if b"\x00" in data[:8000] and data.count(b"\x00") > len(data) // 10:
+        raise ArticleError(name, "looks like a binary file (NUL bytes)", "binary")
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ArticleError(name, "not valid UTF-8 or GB18030 text", "bad_encoding") from None
+    return text, ["decoded as GB18030 (not UTF-8)"]
+
+
+def parse_bytes(data: bytes, name: str, *, tz: dt.tzinfo = dt.timezone.utc, size: int = 0,
+                mtime: float = 0.0, drafts: bool = True) -> Article:
+    text, warnings = decode(data, name)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL_RE.sub("", text)
+    meta, body_md, fm_warnings = split_front_matter(text)
+    warnings += fm_warnings
+    if not drafts and is_draft(meta):
+        raise DraftSkipped(name, "a draft (draft: true / published: false); index it with --drafts", "draft")
+
+    title = _title(meta)
+    body_md = _WIKI_ATTR_RE.sub("", body_md)
+    heading = _first_heading(body_md)
+    if heading is not None and title and _same_text(heading[1], title):
+        body_md = body_md[:heading[0].start()] + body_md[heading[0].end():]
+    elif not title:
+        title = heading[1] if heading else _title_from_name(name)
+    body = markdown_to_text(body_md)
+    date = parse_date(_first(meta, _DATE_KEYS), tz)
+    if date is None and _first(meta, _DATE_KEYS) not in (None, ""):
+        warnings.append(f"unreadable date {_first(meta, _DATE_KEYS)!r}")
+    if date is None:
+        date = _date_from_name(name, tz)
+    updated = parse_date(_first(meta, _UPDATED_KEYS), tz)
+    categories = keywords(meta.get("categories")) + keywords(meta.get("category"))
+    tags = keywords(meta.get("tags")) + keywords(meta.get("tag")) + keywords(meta.get("keywords"))
+    author = _author(meta)
+    url = _clean_str(_first(meta, _URL_KEYS))
+    description = _clean_str(_first(meta, _DESCRIPTION_KEYS))
+    excerpt = _excerpt(html.unescape(description) if description else body)
+    raw_date = _clean_str(_first(meta, _DATE_KEYS))
+    return Article(
+        id=name,
+        title=title,
+        body=body,
+        excerpt=excerpt,
+        date=date,
+        updated=updated,
+        categories=_unique(categories),
+        tags=_unique(tags),
+        author=author,
+        url=url if re.match(r"(?i)https?://|/", url) else "",
+        group=group_key(title, raw_date if raw_date else (date.isoformat() if date else ""), name),
+        content_hash=hashlib.sha1(data).hexdigest(),
+        size=size or len(data),
+        mtime=mtime,
+        warnings=tuple(warnings),
+    )
+
+
+def is_draft(meta: dict[str, Any]) -> bool:
+    return meta.get("draft") is True or meta.get("published") is False
+
+
+# -- front matter -----------------------------------------------------------------------------
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str, list[str]]:
+    """(metadata, Markdown body, warnings). YAML ``---`` (leading blank lines allowed) or TOML
+    ``+++``; when the block does not parse, its ``key: value`` lines are read one by one."""
+    m = _FRONT_RE.match(text)
+    if not m:
+        return {}, text, []
+    raw, body = m.group("meta"), text[m.end():]
+    warnings: list[str] = []
+    meta: dict[str, Any] | None = None
+    try:
+        post = frontmatter.loads(text.lstrip("\n \t"))
+        meta = dict(post.metadata) if isinstance(post.metadata, dict) else None
+    except Exception as exc:  # noqa: BLE001 - yaml/toml raise many types
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        warnings.append(f"front matter does not parse ({type(exc).__name__}: {reason}); read line by line")
+    if meta is None:
+        meta = _read_key_lines(raw)
+    else:
+        lines = _read_key_lines(raw)
+        # YAML reads `title: #hashtag` as a comment (null) and `title: 404` as an int: prefer the raw line.
+        if not isinstance(meta.get("title"), str) and isinstance(lines.get("title"), str) and lines["title"]:
+            meta["title"] = lines["title"]
+    return meta, body, warnings
+
+
+def _read_key_lines(raw: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    last_key = None
+    for line in raw.split("\n"):
+        m = _KEY_LINE_RE.match(line)
+        if m and not line.startswith(("  -", " -", "-")):
+            key, value = m.group(1), m.group(2).strip()
+            meta[key] = _unquote(value)
+            last_key = key
+        elif last_key and line.strip().startswith("- "):
+            item = _unquote(line.strip()[2:].strip())
+            prev = meta.get(last_key)
+            meta[last_key] = (prev if isinstance(prev, list) else []) + [item]
+        elif last_key == "title" and line.strip() and isinstance(meta.get("title"), str):
+            meta["title"] = (meta["title"] + " " + _unquote(line.strip())).strip()
+    return meta
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    while len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1].strip()
+    return value.strip("'\"").strip() if value and set(value) <= set("'\"") else value
+
+
+# -- values -----------------------------------------------------------------------------------
+
+def _first(meta: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if key in meta and meta[key] not in (None, ""):
+            return meta[key]
+    for key in keys:
+        if key in meta:
+            return meta[key]
+    return None
+
+
+def _clean_str(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, (list, tuple)):
+        value = ", ".join(_clean_str(v) for v in value if _clean_str(v))
+    elif isinstance(value, dict):
+        value = value.get("name") or value.get("title") or ""
+    elif isinstance(value, dt.datetime):
+        value = value.isoformat(sep=" ")
+    return _SPACE_RE.sub(" ", _INVISIBLE_RE.sub("", str(value))).strip()
+
+
+def _title(meta: dict[str, Any]) -> str:
+    value = meta.get("title")
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    return _clean_str(html.unescape(_clean_str(value)))
+
+
+def _author(meta: dict[str, Any]) -> str:
+    for key in _AUTHOR_KEYS:
+        value = meta.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and key == "source":
+            continue  # YAML read `source: 0xBACB` as a number; it is not a name
+        text = _clean_str(value)
+        if text:
+            return text
+    return ""
+
+
+def keywords(value: Any) -> list[str]:
+    """Categories/tags as a flat list: lists, nested lists, comma strings, numbers."""
+    if value is None or isinstance(value, bool):
+        return []
+    if isinstance(value, (list, tuple, set)):
+        out: list[str] = []
+        for item in value:
+            out.extend(keywords(item))
+        return out
+    if isinstance(value, dict):
+        return keywords(list(value.values()))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return [value.isoformat()]
+    text = _clean_str(value)
+    return [p.strip() for p in re.split(r"[,，、;；]", text) if p.strip()]
+
+
+def _unique(values: list[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for v in values:
+        v = html.unescape(v).strip()
+        if v and v not in seen and len(v) <= 200:
+            seen[v] = None
+    return tuple(seen)
+
+
+def parse_date(value: Any, tz: dt.tzinfo = dt.timezone.utc) -> dt.datetime | None:
+    """Any date shape found in real front matter -> aware UTC datetime; naive times are in ``tz``."""
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, (int, float)):
+        text = str(int(value))
+        if len(text) == 8:
+            return parse_date(f"{text[:4]}-{text[4:6]}-{text[6:]}", tz)
+        if 10 <= len(text) <= 13:  # a Unix timestamp (seconds or milliseconds)
+            seconds = int(value) / (1000 if len(text) == 13 else 1)
+            return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+        return None
+    else:
+        text = _clean_str(value)
+        if not text:
+            return None
+        parsed = None
+        if "," in text or re.match(r"[A-Za-z]{3},? ", text):
+            try:
+                parsed = email.utils.parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                parsed = None
+        if parsed is None:
+            try:
+                parsed = dateparser.isoparse(text)
+            except (ValueError, OverflowError):
+                try:
+                    parsed = dateparser.parse(text, fuzzy=False)
+                except (ValueError, OverflowError, TypeError, dateparser.ParserError):
+                    return None
+    if parsed is None or not 1800 <= parsed.year <= 2200:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _date_from_name(name: str, tz: dt.tzinfo) -> dt.datetime | None:
+    """Jekyll's canonical date lives in the file name (`2019-04-04-slug.md`)."""
+    m = _DATE_IN_NAME_RE.match(name.rsplit("/", 1)[-1])
+    if not m:
+        return None
+    try:
+        return dt.datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=tz).astimezone(dt.timezone.utc)
+    except ValueError:
+        return None
+
+
+def _title_from_name(name: str) -> str:
+    stem = name.rsplit("/", 1)[-1]
+    for ext in EXTENSIONS:
+        if stem.lower().endswith(ext):
+            stem = stem[: -len(ext)]
+    return _clean_str(stem.replace("_", " ").replace("-", " ")) or stem
+
+
+def _first_heading(markdown: str) -> tuple[re.Match[str], str] | None:
+    for line_match in re.finditer(r"^.*$", markdown, re.M):
+        line = line_match.group()
+        if not line.strip():
+            continue
+        m = _HEADING_RE.match(line)
+        if m:
+            text = markdown_to_text(m.group(2)).strip()
+            # Re-anchor the match to the whole markdown so the caller can cut it out.
+            whole = re.compile(re.escape(line) + r"\n?").search(markdown, line_match.start())
+            return (whole, text) if whole and text else None
+        return None
+    return None
+
+
+def _same_text(a: str, b: str) -> bool:
+    def squash(s: str) -> str:
+        return re.sub(r"[\s\u3000\u00a0]+", "", html.unescape(s)).casefold()
+    return squash(a) == squash(b)
+
+
+# -- body -------------------------------------------------------------------------------------
+
+def markdown_to_text(markdown: str) -> str:
+    """Markdown with inline HTML -> plain text with paragraph breaks; scripts, styles, images
+    and embeds dropped, entities decoded, odd spaces normalised, link targets left out."""
+    if not markdown.strip():
+        return ""
+    rendered = cmarkgfm.github_flavored_markdown_to_html(markdown, options=CmarkOptions.CMARK_OPT_UNSAFE)
+    return html_to_text(rendered)
+
+
+def html_to_text(markup: str) -> str:
+    tree = LexborHTMLParser(markup)
+    root = tree.body
+    if root is None:
+        return ""
+    for node in root.css(_DROP_TAGS):
+        node.decompose()
+    for node in root.css(_BLOCK_TAGS):
+        node.insert_after("\n\n")
+    for node in root.css(_LINE_TAGS):
+        node.insert_after("\n")
+    text = root.text(separator="", strip=False)
+    text = _INVISIBLE_RE.sub("", text)
+    text = _SPACE_RE.sub(" ", text)
+    lines = [line.strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = _BLANKS_RE.sub("\n\n", text)
+    return text.strip()
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    best = max(cut.rfind(ch) for ch in _SENTENCE_END)
+    if best >= limit // 2:
+        return cut[: best + 1]
+    return cut.rstrip() + "…"
+
+
+def group_key(title: str, date: str, name: str) -> str:
+    """Revisions of one article (same title + same date string) share a key. Untitled files
+    group alone."""
+    squashed = re.sub(r"\s+", " ", title).strip()
+    if not squashed:
+        return "id:" + name
+    digest = hashlib.sha1(f"{squashed}\x00{date}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return "td:" + digest
+
+
+def body_key(body: str) -> str:
+    """Copies with the same text (whitespace ignored) share this key; short bodies get none."""
+    squashed = re.sub(r"\s+", "", body)
+    if len(squashed) < 50:
+        return ""
+    return "b:" + hashlib.sha1(squashed.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+

@@ -1,0 +1,421 @@
+"""Article -> document, and the one writer path: full and incremental reindex.
+
+A full build parses and segments in a process pool (the CPU-heavy part: cmark, selectolax,
+jieba, posting encoding) and this process only feeds Whoosh's writer, which keeps both cores
+busy. Incremental runs compare size + mtime, then the content hash, with what the index holds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+from dataclasses import dataclass
+from datetime import timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from whoosh import writing
+from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import SegmentWriter
+
+from . import analysis
+from .articles import DraftSkipped, SourceFile, body_key, discover, parse_file, zone
+from .config import Settings
+from .errors import ArticleError, IndexUnwritable, SouError
+from .models import Article, ReindexSummary, Skipped
+from .schema import SCHEMA_VERSION, PreAnalyzed, SouCodec, build_schema
+from .store import IndexMeta, IndexStore, analyzer_config, configure_analysis, now_iso
+
+Progress = Callable[[int, int], None]
+PARALLEL_MIN = 64          # fewer changed files than this are parsed in-process
+
+
+def to_document(article: Article) -> dict[str, Any]:
+    """The field values of one article; text fields arrive pre-analysed."""
+    meta_text = " \n ".join([*article.categories, *article.tags, article.author])
+    words_title, _ = analysis.encode_characters(analysis.tokenize(article.title, "index"))
+    words_body, body_len = analysis.encode_characters(analysis.tokenize(article.body, "index"))
+    words_meta, meta_len = analysis.encode_positions(analysis.tokenize(meta_text, "index"))
+    grams_title, title_glen = analysis.encode_positions(analysis.ngrams(article.title))
+    grams_body, body_glen = analysis.encode_positions(analysis.ngrams(article.body))
+    title_len = sum(item[1] for item in words_title)
+    doc: dict[str, Any] = {
+        "id": article.id,
+        "title": PreAnalyzed(tuple(words_title), title_len),
+        "_stored_title": article.title,
+        "body": PreAnalyzed(tuple(words_body), body_len),
+        "_stored_body": article.body,
+        "meta": PreAnalyzed(tuple(words_meta), meta_len),
+        "title_ngram": PreAnalyzed(tuple(grams_title), title_glen),
+        "ngram": PreAnalyzed(tuple(grams_body), body_glen),
+        "categories": [analysis.fold(c) for c in article.categories],
+        "_stored_categories": list(article.categories),
+        "tags": [analysis.fold(t) for t in article.tags],
+        "_stored_tags": list(article.tags),
+        "author": article.author,
+        "url": article.url,
+        "excerpt": article.excerpt,
+        "group": article.group,
+        "body_key": body_key(article.body) or ("id:" + article.id),
+        "content_hash": article.content_hash,
+        "mtime": int(round(article.mtime * 1e6)),
+        "size": int(article.size),
+        "empty": not article.body.strip(),
+    }
+    if article.author:
+        doc["author_key"] = analysis.fold(article.author)
+    if article.date is not None:
+        doc["date"] = article.date.astimezone(timezone.utc).replace(tzinfo=None)
+    if article.updated is not None:
+        doc["updated"] = article.updated.isoformat()
+    return doc
+
+
+# -- worker side ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Job:
+    timezone: str
+    drafts: bool
+
+
+_JOB: _Job | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _JOB
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides what Ctrl-C means
+    configure_analysis(settings)
+    analysis.RUNTIME.jieba()
+    _JOB = _Job(settings.timezone, settings.drafts)
+
+
+def _prepare(source: SourceFile) -> tuple[str, Any, list[str]]:
+    """Parse + analyse one file: ("ok", document, warnings) or ("error", Skipped, [])."""
+    assert _JOB is not None
+    try:
+        article = parse_file(source, zone(_JOB.timezone), drafts=_JOB.drafts)
+        return "ok", to_document(article), list(article.warnings)
+    except DraftSkipped as exc:
+        return "draft", Skipped(exc.path, exc.reason, exc.kind), []
+    except ArticleError as exc:
+        return "error", Skipped(exc.path, exc.reason, exc.kind), []
+    except Exception as exc:  # noqa: BLE001 - one bad file must never abort a reindex
+        return "error", Skipped(source.id, f"{type(exc).__name__}: {exc}", "unparsable"), []
+
+
+def _prepared(sources: list[SourceFile], settings: Settings) -> Iterator[tuple[SourceFile, tuple[str, Any, list[str]]]]:
+    workers = max(1, settings.workers)
+    if workers == 1 or len(sources) < PARALLEL_MIN:
+        _init_worker_inline(settings)
+        for source in sources:
+            yield source, _prepare(source)
+        return
+    ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
+    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(settings,), maxtasksperchild=5000)
+    try:
+        for source, result in zip(sources, pool.imap(_prepare, sources, chunksize=8)):
+            yield source, result
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _init_worker_inline(settings: Settings) -> None:
+    global _JOB
+    configure_analysis(settings)
+    _JOB = _Job(settings.timezone, settings.drafts)
+
+
+# -- the writer ----------------------------------------------------------------------------------
+
+def reindex(settings: Settings, root: str | os.PathLike | None = None, *, full: bool = False,
+            progress: Progress | None = None) -> ReindexSummary:
+    """Bring the index in ``settings.index_dir`` up to date with the folder ``root``."""
+    store = IndexStore(settings)
+    start = time.monotonic()
+    zone(settings.timezone)   # a bad zone fails before any work
+    with store.writer_lock():
+        meta = store.read_meta()
+        root_path = _resolve_root(root, meta, settings)
+        summary = ReindexSummary(root=str(root_path), index_dir=str(store.dir), full=full)
+        if meta is not None and not full:
+            reason = meta.outdated_reason(settings)
+            if not reason and Path(meta.root) != root_path:
+                reason = f"the articles folder changed ({meta.root} -> {root_path})"
+            if reason:
+                summary.full, summary.reason = True, reason
+        if meta is None:
+            summary.full = True
+        configure_analysis(settings)
+        sources = list(discover(root_path, drafts=settings.drafts))
+        try:
+            if summary.full:
+                _full(store, meta, settings, root_path, sources, summary, progress)
+            else:
+                assert meta is not None
+                _incremental(store, meta, settings, sources, summary, progress)
+        except OSError as exc:
+            if exc.errno in (28, 30, 13):   # ENOSPC, EROFS, EACCES
+                raise IndexUnwritable(f"cannot write the index in {store.dir}: {exc.strerror}; "
+                                      "the previous index is unchanged") from None
+            raise
+    summary.seconds = time.monotonic() - start
+    return summary
+
+
+def _resolve_root(root, meta: IndexMeta | None, settings: Settings) -> Path:
+    chosen = root or settings.articles_dir or (meta.root if meta else None)
+    if not chosen:
+        raise SouError("no articles folder: run `sou reindex PATH`")
+    path = Path(chosen).expanduser().resolve()
+    if not path.is_dir():
+        raise SouError(f"articles folder {path} does not exist or is not a folder")
+    return path
+
+
+@dataclass
+class _Shard:
+    """What one build worker wrote: its segment and its share of the summary."""
+
+    segment: Any
+    indexed: list[str]
+    skipped: list[Skipped]
+    warnings: list[str]
+
+
+_COUNTER = None
+
+
+def _init_builder(settings: Settings, counter) -> None:
+    global _COUNTER
+    _init_worker(settings)
+    _COUNTER = counter
+
+
+def _build_shard(index_dir: str, name: str, sources: list[SourceFile], limitmb: int) -> _Shard:
+    """Parse, analyse and write ``sources`` into a new segment of index ``name``. Run in a worker:
+    each worker writes its own segment, so segmentation AND posting writing use every core."""
+    storage = FileStorage(index_dir)
+    ix = storage.open_index(name)
+    writer = SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=SouCodec())
+    shard = _Shard(None, [], [], [])
+    try:
+        for source in sources:
+            status, payload, warnings = _prepare(source)
+            if status == "ok":
+                writer.add_document(**payload)
+                shard.indexed.append(source.id)
+                shard.warnings.extend(f"{source.id}: {w}" for w in warnings)
+            elif status == "draft":
+                shard.warnings.append(f"{payload.path}: skipped, {payload.reason}")
+            else:
+                shard.skipped.append(payload)
+            if _COUNTER is not None:
+                with _COUNTER.get_lock():
+                    _COUNTER.value += 1
+        if shard.indexed:
+            shard.segment = writer._finalize_segment()
+        else:
+            writer._close_segment()
+    finally:
+        writer._tempstorage.destroy()
+    return shard
+
+
+def _shards(sources: list[SourceFile], n: int) -> list[list[SourceFile]]:
+    """Balance by bytes: biggest files first, each to the currently lightest shard."""
+    shards: list[list[SourceFile]] = [[] for _ in range(n)]
+    weights = [0] * n
+    for source in sorted(sources, key=lambda s: -s.size):
+        i = weights.index(min(weights))
+        shards[i].append(source)
+        weights[i] += source.size + 2000
+    return [sorted(s, key=lambda x: x.id) for s in shards if s]
+
+
+def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, root: Path,
+          sources: list[SourceFile], summary: ReindexSummary, progress: Progress | None) -> None:
+    name = store.new_index_name()
+    if old is not None:
+        store.remove_other_indexes(keep=old.index_name)
+    ix = store.create(name, build_schema())
+    workers = max(1, min(settings.workers, len(sources) // PARALLEL_MIN or 1))
+    limitmb = max(64, 512 // workers)
+    try:
+        if workers == 1:
+            _init_builder(settings, None)
+            shards = [_build_shard(str(store.dir), name, sources, limitmb)]
+        else:
+            shards = _build_parallel(store, name, sources, settings, workers, limitmb, progress)
+        writer = ix.writer(timeout=settings.lock_timeout)
+        writer._close_segment()
+        writer._commit_toc([s.segment for s in shards if s.segment is not None])
+        writer._finish()
+    except BaseException:
+        store.remove_other_indexes(keep=old.index_name if old else "")
+        raise
+    ids = [doc_id for s in shards for doc_id in s.indexed]
+    summary.indexed = len(ids)
+    for s in shards:
+        summary.skipped.extend(s.skipped)
+        summary.warnings.extend(s.warnings)
+    summary.skipped.sort(key=lambda s: s.path)
+    if progress:
+        progress(len(sources), len(sources))
+    config = analyzer_config(settings)
+    stamp = now_iso()
+    history = (old.history if old else [])[-9:] + [{"at": stamp, "full": True, "documents": len(ids)}]
+    store.write_meta(IndexMeta(
+        index_name=name, schema_version=SCHEMA_VERSION, analyzer_version=analysis.ANALYZER_VERSION,
+        analyzer_fingerprint=config.fingerprint(), root=str(root), built_at=stamp, updated_at=stamp,
+        documents=len(ids), user_dict=settings.user_dict or "", variants=settings.variants, history=history,
+    ))
+    store.remove_other_indexes(keep=name)
+    summary.documents = len(ids)
+
+
+def _build_parallel(store: IndexStore, name: str, sources: list[SourceFile], settings: Settings,
+                    workers: int, limitmb: int, progress: Progress | None) -> list[_Shard]:
+    ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
+    counter = ctx.Value("i", 0)
+    pool = ctx.Pool(workers, initializer=_init_builder, initargs=(settings, counter))
+    try:
+        pending = pool.starmap_async(_build_shard, [(str(store.dir), name, shard, limitmb)
+                                                    for shard in _shards(sources, workers)])
+        while not pending.ready():
+            pending.wait(0.2)
+            if progress:
+                progress(min(counter.value, len(sources)), len(sources))
+        shards = pending.get()
+        pool.close()
+        return shards
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def indexed_state(ix) -> dict[str, tuple[int, float, str]]:
+    """id -> (size, mtime, content hash) of every document, read from columns (fast)."""
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        ids = reader.column_reader("id")
+        sizes = reader.column_reader("size")
+        mtimes = reader.column_reader("mtime")
+        hashes = reader.column_reader("content_hash")
+        state = {}
+        for docnum in reader.all_doc_ids():
+            doc_id = ids[docnum]
+            if isinstance(doc_id, bytes):
+                doc_id = doc_id.decode("utf-8")
+            digest = hashes[docnum]
+            state[doc_id] = (int(sizes[docnum]), mtimes[docnum] / 1e6,
+                             digest.decode("ascii") if isinstance(digest, bytes) else digest)
+    return state
+
+
+def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources: list[SourceFile],
+                 summary: ReindexSummary, progress: Progress | None) -> None:
+    _, ix = store.open(meta)
+    store.remove_other_indexes(keep=meta.index_name)
+    state = indexed_state(ix)
+    changed: list[SourceFile] = []
+    for source in sources:
+        known = state.get(source.id)
+        if known is None:
+            changed.append(source)
+        elif known[0] == source.size and abs(known[1] - source.mtime) < 1e-6:
+            summary.unchanged += 1
+        elif _same_content(source, known[2]):
+            summary.unchanged += 1
+        else:
+            changed.append(source)
+    present = {s.id for s in sources}
+    removed = sorted(set(state) - present)
+    if not changed and not removed:
+        summary.documents = len(state)
+        return
+    writer = ix.writer(timeout=settings.lock_timeout, limitmb=128, codec=SouCodec())
+    try:
+        for done, (source, (status, payload, warnings)) in enumerate(_prepared(changed, settings), 1):
+            if status == "ok":
+                writer.update_document(**payload)
+                if source.id in state:
+                    summary.updated += 1
+                else:
+                    summary.indexed += 1
+                summary.warnings.extend(f"{source.id}: {w}" for w in warnings)
+            else:
+                if source.id in state:
+                    if status == "draft":
+                        writer.delete_by_term("id", source.id)
+                        summary.deleted += 1
+                    else:
+                        summary.kept += 1
+                        summary.skipped.append(Skipped(payload.path, payload.reason + " (previous version kept in the index)", payload.kind))
+                elif status == "draft":
+                    summary.warnings.append(f"{payload.path}: skipped, {payload.reason}")
+                else:
+                    summary.skipped.append(payload)
+            if progress:
+                progress(done, len(changed))
+        for doc_id in removed:
+            writer.delete_by_term("id", doc_id)
+            summary.deleted += 1
+        writer.commit(mergetype=writing.MERGE_SMALL)
+    except BaseException:
+        writer.cancel()
+        raise
+    with ix.searcher() as searcher:
+        summary.documents = searcher.doc_count()
+    meta.updated_at = now_iso()
+    meta.documents = summary.documents
+    meta.history = meta.history[-9:] + [{"at": meta.updated_at, "full": False, "documents": summary.documents,
+                                         "changed": summary.indexed + summary.updated + summary.deleted}]
+    store.write_meta(meta)
+
+
+def _same_content(source: SourceFile, digest: str) -> bool:
+    import hashlib
+
+    try:
+        return hashlib.sha1(source.path.read_bytes()).hexdigest() == digest
+    except OSError:
+        return False
+
+
+def stats(settings: Settings) -> dict[str, Any]:
+    """What `sou stats` prints: size, counts and provenance of the index."""
+    store = IndexStore(settings)
+    meta, ix = store.open()
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        groups = len(set(reader.column_reader("group")))
+        docs = searcher.doc_count()
+        terms = {name: sum(1 for _ in reader.lexicon(name)) for name in ("title", "body", "ngram")}
+    return {
+        "index_dir": str(store.dir),
+        "root": meta.root,
+        "documents": docs,
+        "groups": groups,
+        "terms": terms,
+        "disk_mb": round(store.disk_bytes() / 1e6, 2),
+        "built_at": meta.built_at,
+        "updated_at": meta.updated_at,
+        "schema_version": meta.schema_version,
+        "analyzer_version": meta.analyzer_version,
+        "analyzer_fingerprint": meta.analyzer_fingerprint,
+        "user_dict": meta.user_dict,
+        "history": meta.history,
+    }
+
+
+def iter_sources(root: str, drafts: bool = False) -> Iterable[SourceFile]:
+    return discover(root, drafts=drafts)

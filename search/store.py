@@ -1,0 +1,191 @@
+"""The on-disk index folder: which Whoosh index is current, how it was built, and the writer lock.
+
+``sou.json`` names the current Whoosh index inside the folder. A full rebuild writes a NEW
+Whoosh index beside the old one and then replaces ``sou.json`` atomically, so searchers keep
+the old index until the new one is complete, and a crash or Ctrl-C at any moment leaves a
+usable index behind. Files of indexes that ``sou.json`` does not name are leftovers and are
+removed by the next writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+
+from . import analysis
+from .config import Settings
+from .errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnwritable
+from .schema import SCHEMA_VERSION
+
+META_FILE = "sou.json"
+LOCK_FILE = "sou.lock"
+
+
+@dataclass
+class IndexMeta:
+    index_name: str
+    schema_version: int
+    analyzer_version: str
+    analyzer_fingerprint: str
+    root: str
+    built_at: str
+    updated_at: str
+    documents: int = 0
+    segmenter: str = "jieba"
+    user_dict: str = ""
+    variants: bool = True
+    history: list[dict] = field(default_factory=list)
+
+    def outdated_reason(self, settings: Settings) -> str:
+        """Why this index cannot serve ``settings`` (empty string when it can)."""
+        if self.schema_version != SCHEMA_VERSION:
+            return f"the index has schema version {self.schema_version}, this sou writes {SCHEMA_VERSION}"
+        if self.analyzer_version != analysis.ANALYZER_VERSION:
+            return f"the index was built by analyzer version {self.analyzer_version}, this sou has {analysis.ANALYZER_VERSION}"
+        if self.analyzer_fingerprint != analyzer_config(settings).fingerprint():
+            if (self.user_dict or "") != (settings.user_dict or ""):
+                return f"the user dictionary changed ({self.user_dict or 'none'} -> {settings.user_dict or 'none'})"
+            if self.variants != settings.variants:
+                return "the variant-character setting changed"
+            return "the user dictionary's contents changed"
+        return ""
+
+
+def analyzer_config(settings: Settings) -> analysis.AnalyzerConfig:
+    return analysis.AnalyzerConfig(user_dict=settings.user_dict or "", variants=settings.variants)
+
+
+def configure_analysis(settings: Settings) -> None:
+    analysis.configure(analyzer_config(settings), settings.jieba_cache_dir)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class IndexStore:
+    """One index folder. Cheap to create; nothing is opened until asked."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.dir = Path(settings.index_dir)
+
+    # -- metadata ----------------------------------------------------------------------------
+    def read_meta(self) -> IndexMeta | None:
+        try:
+            data = json.loads((self.dir / META_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise IndexOutdated(f"{self.dir / META_FILE} is unreadable ({exc}): run `sou reindex --full`") from None
+        known = {k: v for k, v in data.items() if k in IndexMeta.__dataclass_fields__}
+        try:
+            return IndexMeta(**known)
+        except TypeError:
+            raise IndexOutdated(f"{self.dir / META_FILE} is from another version of sou: run `sou reindex --full`") from None
+
+    def write_meta(self, meta: IndexMeta) -> None:
+        tmp = self.dir / f".{META_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(asdict(meta), ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, self.dir / META_FILE)
+
+    def new_index_name(self) -> str:
+        return "sou_" + secrets.token_hex(4)
+
+    # -- opening -----------------------------------------------------------------------------
+    def require_meta(self) -> IndexMeta:
+        meta = self.read_meta()
+        if meta is None:
+            raise IndexMissing(f"no index in {self.dir}: run `sou reindex PATH` first")
+        reason = meta.outdated_reason(self.settings)
+        if reason:
+            raise IndexOutdated(f"{reason}: run `sou reindex --full`")
+        return meta
+
+    def open(self, meta: IndexMeta | None = None):
+        """Open the current Whoosh index; retries while a rebuild swaps ``sou.json``."""
+        for attempt in range(5):
+            meta = meta if (meta is not None and attempt == 0) else self.require_meta()
+            try:
+                return meta, whoosh_index.open_dir(str(self.dir), indexname=meta.index_name)
+            except (FileNotFoundError, whoosh_index.EmptyIndexError):
+                meta = None
+                time.sleep(0.05 * (attempt + 1))
+        raise IndexMissing(f"the index in {self.dir} is incomplete: run `sou reindex --full`")
+
+    def create(self, name: str, schema):
+        self.ensure_dir()
+        return FileStorage(str(self.dir)).create_index(schema, indexname=name)
+
+    def ensure_dir(self) -> None:
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IndexUnwritable(f"cannot create the index folder {self.dir}: {exc.strerror}") from None
+        if not os.access(self.dir, os.W_OK | os.X_OK):
+            raise IndexUnwritable(f"the index folder {self.dir} is not writable: fix its permissions or pass --index DIR")
+
+    def remove_other_indexes(self, keep: str) -> None:
+        """Delete files of Whoosh indexes other than ``keep`` (finished or abandoned builds)."""
+        for entry in os.scandir(self.dir):
+            name = entry.name
+            if not name.startswith(("sou_", "_sou_")) or name.startswith((keep + "_", "_" + keep + "_")):
+                continue
+            with contextlib.suppress(OSError):
+                os.remove(entry.path)
+
+    def disk_bytes(self) -> int:
+        total = 0
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.dir):
+                with contextlib.suppress(OSError):
+                    if entry.is_file():
+                        total += entry.stat().st_size
+        return total
+
+    # -- the one-writer lock -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def writer_lock(self, timeout: float | None = None) -> Iterator[None]:
+        """Held for a whole reindex. fcntl locks die with their process, so a kill -9 never
+        leaves a stale lock behind."""
+        self.ensure_dir()
+        timeout = self.settings.lock_timeout if timeout is None else timeout
+        try:
+            fh = open(self.dir / LOCK_FILE, "a+")
+        except OSError as exc:
+            raise IndexUnwritable(f"cannot write in the index folder {self.dir}: {exc.strerror}") from None
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise IndexLocked(
+                            f"another reindex is writing {self.dir} (waited {timeout:g} s); "
+                            "wait for it to finish or raise --lock-timeout") from None
+                    time.sleep(0.1)
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n")
+            fh.flush()
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            fh.close()
