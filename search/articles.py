@@ -35,6 +35,8 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FRONT_RE = re.compile(r"\A(?:[ \t]*\n)*(?P<fence>---|\+\+\+)[ \t]*\n(?P<meta>.*?)(?:\n|\A)[ \t]*(?P=fence)[ \t]*(?:\n|\Z)", re.S)
 _KEY_LINE_RE = re.compile(r"^[ \t]*([A-Za-z_][\w\-]*)[ \t]*[:=][ \t]?(.*)$")
 _WIKI_ATTR_RE = re.compile(r"[ \t]*\{\.[\w\- .]+\}[ \t]*$", re.M)
+# Hugo shortcodes and Liquid tags are template syntax, not text: {{< video … >}}, {% raw %}.
+_TEMPLATE_RE = re.compile(r"\{\{[<%].*?[%>]\}\}|\{%-?.*?-?%\}", re.S)
 _HEADING_RE = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _SPACE_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u2060\ufeff\u00ad]")
@@ -149,7 +151,7 @@ def parse_bytes(data: bytes, name: str, *, tz: dt.tzinfo = dt.timezone.utc, size
         raise DraftSkipped(name, "a draft (draft: true / published: false); index it with --drafts", "draft")
 
     title = _title(meta)
-    body_md = _WIKI_ATTR_RE.sub("", body_md)
+    body_md = _TEMPLATE_RE.sub("", _WIKI_ATTR_RE.sub("", body_md))
     heading = _first_heading(body_md)
     if heading is not None and title and _same_text(heading[1], title):
         body_md = body_md[:heading[0].start()] + body_md[heading[0].end():]

@@ -55,6 +55,8 @@ def to_document(article: Article) -> dict[str, Any]:
         "tags": [analysis.fold(t) for t in article.tags],
         "_stored_tags": list(article.tags),
         "author": article.author,
+        "category_facet": list(article.categories),
+        "tag_facet": list(article.tags),
         "url": article.url,
         "excerpt": article.excerpt,
         "group": article.group,
@@ -66,6 +68,7 @@ def to_document(article: Article) -> dict[str, Any]:
     }
     if article.author:
         doc["author_key"] = analysis.fold(article.author)
+        doc["author_facet"] = article.author
     if article.date is not None:
         doc["date"] = article.date.astimezone(timezone.utc).replace(tzinfo=None)
     if article.updated is not None:

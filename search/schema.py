@@ -15,12 +15,13 @@ from whoosh.formats import Characters, Positions
 
 from .analysis import ngram_analyzer, word_analyzer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Field boosts at query time (BM25F field weights): title > tags/categories > body.
 FIELD_WEIGHTS = {"title": 4.0, "meta": 2.0, "body": 1.0, "title_ngram": 1.2, "ngram": 0.35}
 
-FACET_FIELDS = {"category": "categories", "tag": "tags", "author": "author_key"}
+FACET_FIELDS = {"category": "category_facet", "tag": "tag_facet", "author": "author_facet"}
+FOLDED_FIELDS = {"category": "categories", "tag": "tags", "author": "author_key"}
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,14 @@ def build_schema() -> fields.Schema:
         meta=SouText(analyzer=words, phrase=True),           # categories + tags + author as text
         title_ngram=SouText(analyzer=grams, phrase=True),
         ngram=SouText(analyzer=grams, phrase=True),
+        # Keywords: folded values for matching (國安法 = 国安法), raw values for facets/filters.
         categories=fields.KEYWORD(stored=True, commas=True, scorable=False),
         tags=fields.KEYWORD(stored=True, commas=True, scorable=False),
         author=fields.STORED(),
         author_key=fields.ID(),
+        category_facet=fields.KEYWORD(commas=True),
+        tag_facet=fields.KEYWORD(commas=True),
+        author_facet=fields.ID(),
         date=fields.DATETIME(stored=True, sortable=True),
         updated=fields.STORED(),
         url=fields.STORED(),

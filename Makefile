@@ -1,0 +1,44 @@
+# sou — the README's two quick-start commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+INDEX  ?= index
+CORPUS_DIR ?= /tmp/sou-bench
+
+.PHONY: run test lint bench eval install serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: set up, index the bundled demo articles, then serve them on http://127.0.0.1:5000
+run: install
+	$(BIN)/sou reindex examples/articles --index $(INDEX)
+	$(BIN)/sou search "猫" --index $(INDEX) --limit 3
+	$(BIN)/sou serve --index $(INDEX)
+
+## make test: set up with the test extras, lint, run the whole suite
+test: install
+	$(BIN)/ruff check search web tests bench
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check search web tests bench
+
+## make bench: index and query benchmarks over both shared corpora, baseline in the same run
+bench: install
+	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/query_bench.py
+
+## make eval: relevance on the judged dev queries of both corpora (builds or reuses their indexes)
+eval: install
+	$(BIN)/python bench/eval_dev.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,505 @@
+"""Engine: the one search function, and the searcher lifecycle behind it.
+
+Whoosh objects never leave this module: every hit is turned into plain dataclasses while the
+searcher is held. Per-document facts that ranking, collapsing and facets need for every match
+(group keys, dates, facet values, body lengths) are read once per index generation into plain
+lists, so a query never reads stored fields except for the hits it shows.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import os
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.util.times import long_to_datetime
+
+from . import analysis, highlight
+from .config import Settings
+from .errors import IndexMissing, NotFound, QueryError
+from .models import SORTS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
+from .query import Compiled, Compiler, DateRange, load_stopwords, parse, parse_date_range
+from .schema import FACET_FIELDS, FOLDED_FIELDS
+from .store import META_FILE, IndexStore, configure_analysis
+
+RELAX_BELOW = 20          # strict results (articles) under this are topped up by relaxed ones
+FACET_NAMES = {"category": "categories", "tag": "tags", "author": "authors", "year": "years"}
+
+
+@dataclass
+class DocTable:
+    """Per-document facts for one index generation, indexed by docnum."""
+
+    ids: list[str]
+    groups: list[str]
+    body_keys: list[str]
+    dates: list[datetime | None]
+    lengths: list[int]
+    facets: dict[str, list[tuple[str, ...]]]
+    members: dict[str, list[int]]                       # group or body key -> docnums
+    by_id: dict[str, int]
+    vocabulary: list[tuple[str, str, int]] = field(default_factory=list)   # (folded, display, weight)
+
+    @classmethod
+    def load(cls, searcher) -> "DocTable":
+        reader = searcher.reader()
+        n = reader.doc_count_all()
+        ids = _column(reader, "id", n)
+        groups = _column(reader, "group", n)
+        body_keys = _column(reader, "body_key", n)
+        date_col = reader.column_reader("date", translate=False) if reader.has_column("date") else None
+        dates: list[datetime | None] = [_long_date(date_col[d]) if date_col is not None else None for d in range(n)]
+        lengths = [reader.doc_field_length(d, "body", 0) if not reader.is_deleted(d) else 0 for d in range(n)]
+        facets: dict[str, list[tuple[str, ...]]] = {}
+        for name, fieldname in FACET_FIELDS.items():
+            per_doc: list[list[str]] = [[] for _ in range(n)]
+            for term in reader.lexicon(fieldname):
+                value = term.decode("utf-8") if isinstance(term, bytes) else term
+                for docnum in reader.postings(fieldname, term).all_ids():
+                    per_doc[docnum].append(value)
+            facets[name] = [tuple(v) for v in per_doc]
+        facets["year"] = [(str(d.year),) if d else () for d in dates]
+        members: dict[str, list[int]] = {}
+        live = [d for d in range(n) if not reader.is_deleted(d)]
+        for docnum in live:
+            members.setdefault(groups[docnum], []).append(docnum)
+            if body_keys[docnum] != groups[docnum]:
+                members.setdefault(body_keys[docnum], []).append(docnum)
+        by_id = {ids[d]: d for d in live}
+        table = cls(ids, groups, body_keys, dates, lengths, facets, members, by_id)
+        table.vocabulary = _vocabulary(reader, table)
+        return table
+
+    def versions(self, docnum: int) -> list[int]:
+        seen = dict.fromkeys(self.members.get(self.groups[docnum], [docnum]))
+        for other in list(seen):
+            for more in self.members.get(self.body_keys[other], []):
+                seen.setdefault(more, None)
+        return sorted(seen, key=lambda d: (self.dates[d] or datetime.min.replace(tzinfo=timezone.utc), d), reverse=True)
+
+
+def _long_date(value) -> datetime | None:
+    """Whoosh's raw date column value; documents without a date hold an out-of-range default."""
+    try:
+        parsed = long_to_datetime(value)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return parsed.replace(tzinfo=timezone.utc) if 1800 <= parsed.year <= 2200 else None
+
+
+def _column(reader, name: str, n: int) -> list[str]:
+    col = reader.column_reader(name)
+    out = []
+    for docnum in range(n):
+        value = col[docnum]
+        out.append(value.decode("utf-8") if isinstance(value, bytes) else (value or ""))
+    return out
+
+
+def _vocabulary(reader, table: DocTable) -> list[tuple[str, str, int]]:
+    """What `suggest()` completes: tags, categories, authors and frequent title words."""
+    weights: Counter[str] = Counter()
+    display: dict[str, str] = {}
+    for name in ("tag", "category", "author"):
+        for values in table.facets[name]:
+            for v in values:
+                key = analysis.fold(v)
+                weights[key] += 3
+                display.setdefault(key, v)
+    for term, df in _title_terms(reader):
+        if df >= 2 and len(term) >= 2:
+            weights[term] += df
+            display.setdefault(term, term)
+    return sorted((key, display[key], w) for key, w in weights.items())
+
+
+def _title_terms(reader):
+    try:
+        for term, info in reader.iter_field("title"):
+            yield (term.decode("utf-8") if isinstance(term, bytes) else term), info.doc_frequency()
+    except (KeyError, ValueError):
+        return
+
+
+class Engine:
+    """Opened once per process (the web app keeps one); thread-safe."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = IndexStore(settings)
+        self._lock = threading.RLock()
+        self._ix = None
+        self._searcher = None
+        self._table: DocTable | None = None
+        self._meta = None
+        self._meta_stamp: tuple[float, int] | None = None
+        self.stopwords = load_stopwords(settings.stopwords)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> "Engine":
+        engine = cls(settings or Settings.load())
+        configure_analysis(engine.settings)
+        analysis.RUNTIME.jieba()          # load the dictionary now, not on the first query
+        engine._reopen()
+        return engine
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _meta_file_stamp(self) -> tuple[float, int] | None:
+        try:
+            st = os.stat(Path(self.settings.index_dir) / META_FILE)
+        except OSError:
+            return None
+        return (st.st_mtime, st.st_size)
+
+    def _reopen(self) -> None:
+        with self._lock:
+            meta, ix = self.store.open()
+            searcher = ix.searcher()
+            table = DocTable.load(searcher)
+            old = self._searcher
+            self._meta, self._ix, self._searcher, self._table = meta, ix, searcher, table
+            self._meta_stamp = self._meta_file_stamp()
+            if old is not None:
+                old.close()
+
+    def refresh(self) -> None:
+        """Pick up a reindex made by any process: a swapped index or a new generation."""
+        with self._lock:
+            stamp = self._meta_file_stamp()
+            if stamp is None:
+                raise IndexMissing(f"no index in {self.settings.index_dir}: run `sou reindex PATH` first")
+            if stamp != self._meta_stamp:
+                self._reopen()
+                return
+            assert self._searcher is not None
+            if not self._searcher.up_to_date():
+                searcher = self._searcher.refresh()
+                self._table = DocTable.load(searcher)
+                self._searcher = searcher
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            meta = self._meta
+            assert meta is not None and self._table is not None
+            return {
+                "status": "ok",
+                "documents": len(self._table.by_id),
+                "built_at": meta.built_at,
+                "updated_at": meta.updated_at,
+                "analyzer_version": meta.analyzer_version,
+                "schema_version": meta.schema_version,
+                "index_dir": str(self.store.dir),
+                "root": meta.root,
+            }
+
+    # -- search ----------------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResults:
+        started = time.perf_counter()
+        per_page, page, sort = self._check(request)
+        warnings: list[str] = []
+        q = request.q or ""
+        if len(q) > self.settings.max_query_length:
+            q = q[: self.settings.max_query_length]
+            warnings.append(f"the query was cut to its first {self.settings.max_query_length} characters")
+        parsed = parse(q)
+        warnings.extend(parsed.warnings)
+        with self._lock:
+            searcher, table = self._searcher, self._table
+            assert searcher is not None and table is not None
+            compiler = Compiler(self.stopwords, analysis.RUNTIME.jieba().FREQ)
+            compiled = compiler.compile(parsed)
+            filter_q = self._filter(request, parsed.dates, warnings)
+            ranked, expanded = self._rank(searcher, table, compiled, filter_q, sort, parsed.empty)
+            reps = self._collapse(table, ranked)
+            facets = self._facets(table, reps, request) if request.facets else {}
+            start = (page - 1) * per_page
+            page_reps = reps[start:start + per_page]
+            hits = tuple(self._hit(searcher, table, docnum, score, compiled, request.highlight)
+                         for docnum, score in page_reps)
+            suggestion = self._did_you_mean(searcher, parsed, compiled, len(reps), filter_q) if q.strip() else None
+        if parsed.empty and not q.strip():
+            pass
+        elif parsed.empty:
+            warnings.append("nothing to search for in the query; showing all articles")
+        took = (time.perf_counter() - started) * 1000
+        return SearchResults(
+            query=request.q, total=len(reps), page=page, per_page=per_page, took_ms=took, hits=hits,
+            facets=facets, suggestion=suggestion, warnings=tuple(dict.fromkeys(warnings)), expanded=tuple(expanded),
+            sort=sort, filters={k: list(v) for k, v in request.filters.items() if v},
+            explain=(compiled.explain | {"strict": str(compiled.strict), "relaxed": str(compiled.relaxed)})
+            if request.explain else None,
+        )
+
+    def _check(self, request: SearchRequest) -> tuple[int, int, str]:
+        per_page = request.per_page if request.per_page is not None else self.settings.per_page
+        if not isinstance(per_page, int) or per_page < 1 or per_page > self.settings.max_per_page:
+            raise QueryError(f"per_page must be between 1 and {self.settings.max_per_page}")
+        if not isinstance(request.page, int) or request.page < 1:
+            raise QueryError("page must be 1 or more")
+        if request.page * per_page > self.settings.max_results:
+            raise QueryError(f"results are limited to the first {self.settings.max_results}; "
+                             "narrow the query or add filters instead of paging deeper")
+        if request.sort not in SORTS:
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}")
+        unknown = set(request.filters) - set(FACET_NAMES)
+        if unknown:
+            raise QueryError(f"unknown filter {', '.join(sorted(unknown))} (use {', '.join(FACET_NAMES)})")
+        return per_page, request.page, request.sort
+
+    def _filter(self, request: SearchRequest, dates: list[DateRange], warnings: list[str]) -> wq.Query | None:
+        parts: list[wq.Query] = []
+        for name, values in request.filters.items():
+            values = [v for v in values if v]
+            if not values:
+                continue
+            if name == "year":
+                ranges = [parse_date_range(v) for v in values]
+                bad = [v for v, r in zip(values, ranges) if r is None]
+                if bad:
+                    raise QueryError(f"year filter must be a year such as 2021, not {bad[0]!r}")
+                parts.append(wq.Or([_date_query(r) for r in ranges if r]))
+            else:
+                alternatives = []
+                for v in values:
+                    alternatives += [wq.Term(FACET_FIELDS[name], v), wq.Term(FOLDED_FIELDS[name], analysis.fold(v))]
+                parts.append(wq.Or(alternatives))
+        for label, value in (("from", request.date_from), ("to", request.date_to)):
+            if value:
+                rng = parse_date_range(value)
+                if rng is None:
+                    raise QueryError(f"`{label}` must be a date such as 2021, 2021-03 or 2021-03-05, not {value!r}")
+                parts.append(_date_query(DateRange(rng.start, None, value) if label == "from" else DateRange(None, rng.end, value)))
+        parts.extend(_date_query(d) for d in dates)
+        if not parts:
+            return None
+        return wq.And(parts) if len(parts) > 1 else parts[0]
+
+    def _rank(self, searcher, table: DocTable, compiled: Compiled, filter_q, sort: str,
+              empty: bool) -> tuple[list[tuple[int, float]], list[str]]:
+        expanded: list[str] = []
+        if compiled.strict is None:
+            docs = searcher.search(wq.Every(), filter=filter_q, limit=None).docs() if filter_q is not None else table.by_id.values()
+            ranked = [(d, 0.0) for d in docs]
+            return self._sort(table, ranked, "newest" if sort == "relevance" else sort), expanded
+        strict = searcher.search(compiled.strict, filter=filter_q, limit=None)
+        ranked = [(docnum, score) for score, docnum in strict.top_n]
+        if compiled.relaxed is not None and len(_groups_in(table, ranked, RELAX_BELOW)) < RELAX_BELOW \
+                and str(compiled.relaxed) != str(compiled.strict):
+            relaxed = searcher.search(compiled.relaxed, filter=filter_q, limit=None)
+            seen = {d for d, _ in ranked}
+            extra = [(docnum, score) for score, docnum in relaxed.top_n if docnum not in seen]
+            if extra:
+                floor = min((s for _, s in ranked), default=None)
+                top = extra[0][1] or 1.0
+                scale = (floor * 0.9 / top) if floor else 1.0
+                ranked += [(d, s * scale) for d, s in extra]
+                if strict.scored_length() == 0:
+                    expanded.append("no article has all the words; showing articles with some of them")
+        ranked = self._prior(table, ranked)
+        return self._sort(table, ranked, sort), expanded
+
+    def _prior(self, table: DocTable, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Stubs and placeholder pages (almost no body) rarely answer a need; newer articles get
+        an optional nudge (Settings.recency_boost)."""
+        boost = self.settings.recency_boost
+        now = datetime.now(timezone.utc)
+        out = []
+        for docnum, score in ranked:
+            length = table.lengths[docnum]
+            factor = 0.35 + 0.65 * min(1.0, length / 120.0)
+            if boost and table.dates[docnum] is not None:
+                age_years = max(0.0, (now - table.dates[docnum]).days / 365.0)
+                factor *= 1.0 + boost * math.exp(-age_years)
+            out.append((docnum, score * factor))
+        out.sort(key=lambda item: -item[1])
+        return out
+
+    @staticmethod
+    def _sort(table: DocTable, ranked, sort: str):
+        if sort == "relevance":
+            return list(ranked)
+        oldest = datetime.min.replace(tzinfo=timezone.utc)
+        if sort == "newest":
+            return sorted(ranked, key=lambda it: (table.dates[it[0]] is None, -(table.dates[it[0]] or oldest).timestamp()))
+        return sorted(ranked, key=lambda it: (table.dates[it[0]] is None, (table.dates[it[0]] or oldest).timestamp()))
+
+    def _collapse(self, table: DocTable, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        if not self.settings.collapse:
+            return ranked
+        seen: set[str] = set()
+        reps = []
+        for docnum, score in ranked:
+            keys = (table.groups[docnum], table.body_keys[docnum])
+            if keys[0] in seen or keys[1] in seen:
+                seen.update(keys)
+                continue
+            seen.update(keys)
+            reps.append((docnum, score))
+        return reps
+
+    def _facets(self, table: DocTable, reps, request: SearchRequest) -> dict[str, tuple[FacetValue, ...]]:
+        out: dict[str, tuple[FacetValue, ...]] = {}
+        for name, label in FACET_NAMES.items():
+            counts: Counter[str] = Counter()
+            column = table.facets[name]
+            for docnum, _ in reps:
+                counts.update(column[docnum])
+            selected = set(request.filters.get(name, []))
+            if name == "year":
+                top = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+            else:
+                top = counts.most_common(self.settings.facet_size)
+            values = [FacetValue(v, c, v in selected) for v, c in top]
+            shown = {v.value for v in values}
+            values += [FacetValue(v, counts.get(v, 0), True) for v in selected if v not in shown]
+            out[label] = tuple(values)
+        return out
+
+    def _hit(self, searcher, table: DocTable, docnum: int, score: float, compiled: Compiled, marks: bool) -> Hit:
+        stored = searcher.stored_fields(docnum)
+        title = stored.get("title", "")
+        body = stored.get("body", "")
+        reader = searcher.reader()
+        if marks:
+            title_marked = Marked(title, _ranges(reader, docnum, "title", title, compiled))
+            body_ranges = _ranges(reader, docnum, "body", body, compiled)
+            snippets = highlight.snippets(body, body_ranges, self.settings.snippets, self.settings.snippet_chars)
+        else:
+            title_marked = Marked(title)
+            snippets = highlight.snippets(body, (), 1, self.settings.snippet_chars)
+        versions = table.versions(docnum) if self.settings.collapse else [docnum]
+        return Hit(
+            id=stored["id"], title=title_marked, url=stored.get("url", ""), date=table.dates[docnum],
+            author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
+            tags=tuple(stored.get("tags") or ()), score=score, snippets=snippets, versions=len(versions),
+            version_ids=tuple(table.ids[d] for d in versions if d != docnum),
+        )
+
+    def _did_you_mean(self, searcher, parsed, compiled: Compiled, total: int, filter_q) -> str | None:
+        """Latin typos via Whoosh's corrector over the body vocabulary; offered only when the
+        corrected query finds clearly more."""
+        if total >= 5 or not compiled.words:
+            return None
+        from .suggest import correct_words
+
+        return correct_words(self, searcher, compiled.words, total, filter_q)
+
+    # -- articles ---------------------------------------------------------------------------
+    def article(self, doc_id: str, q: str = "") -> ArticleDetail:
+        with self._lock:
+            searcher, table = self._searcher, self._table
+            assert searcher is not None and table is not None
+            docnum = table.by_id.get(doc_id)
+            if docnum is None:
+                raise NotFound(f"no article {doc_id!r} in the index")
+            stored = searcher.stored_fields(docnum)
+            title, body = stored.get("title", ""), stored.get("body", "")
+            title_ranges: tuple[tuple[int, int], ...] = ()
+            body_ranges: tuple[tuple[int, int], ...] = ()
+            if q.strip():
+                compiled = Compiler(self.stopwords, analysis.RUNTIME.jieba().FREQ).compile(parse(q[: self.settings.max_query_length]))
+                reader = searcher.reader()
+                title_ranges = _ranges(reader, docnum, "title", title, compiled)
+                body_ranges = _ranges(reader, docnum, "body", body, compiled)
+            updated = stored.get("updated")
+            return ArticleDetail(
+                id=doc_id, title=Marked(title, title_ranges), body=Marked(body, body_ranges), url=stored.get("url", ""),
+                date=table.dates[docnum], updated=datetime.fromisoformat(updated) if updated else None,
+                author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
+                tags=tuple(stored.get("tags") or ()),
+                versions=tuple(table.ids[d] for d in table.versions(docnum) if d != docnum),
+            )
+
+    def related(self, doc_id: str, n: int = 5) -> list[Hit]:
+        """More like this, on the body's key terms; never the article itself or its revisions."""
+        n = max(1, min(int(n), 50))
+        with self._lock:
+            searcher, table = self._searcher, self._table
+            assert searcher is not None and table is not None
+            docnum = table.by_id.get(doc_id)
+            if docnum is None:
+                raise NotFound(f"no article {doc_id!r} in the index")
+            own = set(table.versions(docnum)) | {docnum}
+            try:
+                terms = [t for t, _ in searcher.key_terms([docnum], "body", numterms=12)]
+            except (KeyError, ValueError):
+                terms = []
+            title_terms = [t.text for t in analysis.tokenize(searcher.stored_fields(docnum).get("title", ""), "query")]
+            words = list(dict.fromkeys([t for t in title_terms if len(t) > 1 and t not in self.stopwords] + terms))
+            if not words:
+                return []
+            q = wq.Or([wq.Term("body", w) for w in words] + [wq.Term("title", w, boost=2.0) for w in words])
+            results = searcher.search(q, limit=n * 4 + len(own))
+            ranked = [(d, s) for s, d in results.top_n if d not in own]
+            ranked = self._prior(table, ranked)
+            reps = self._collapse(table, ranked)[:n]
+            empty = Compiled(None, None, {"title": set(), "body": set()}, [], [], {})
+            return [self._hit(searcher, table, d, s, empty, False) for d, s in reps]
+
+    def suggest(self, prefix: str, n: int = 8) -> list[str]:
+        """Completions for search-as-you-type: tags, categories, authors, frequent title words."""
+        key = analysis.fold(prefix.strip())[:100]
+        n = max(1, min(int(n), 20))
+        if not key:
+            return []
+        with self._lock:
+            table = self._table
+            assert table is not None
+            vocab = table.vocabulary
+            i = bisect.bisect_left(vocab, (key, "", -1))
+            matches = []
+            while i < len(vocab) and vocab[i][0].startswith(key):
+                matches.append(vocab[i])
+                i += 1
+                if len(matches) > 2000:
+                    break
+        matches.sort(key=lambda item: (-item[2], len(item[0])))
+        out: list[str] = []
+        for _, display, _ in matches:
+            if display not in out and analysis.fold(display) != key:
+                out.append(display)
+            if len(out) >= n:
+                break
+        return out
+
+    def document_count(self) -> int:
+        with self._lock:
+            assert self._table is not None
+            return len(self._table.by_id)
+
+
+def _date_query(rng: DateRange) -> wq.Query:
+    start = rng.start.replace(tzinfo=None) if rng.start else None
+    end = rng.end.replace(tzinfo=None) if rng.end else None
+    return wq.DateRange("date", start, end, endexcl=True)
+
+
+def _groups_in(table: DocTable, ranked, limit: int) -> set[str]:
+    seen: set[str] = set()
+    for docnum, _ in ranked:
+        seen.add(table.groups[docnum])
+        if len(seen) >= limit:
+            break
+    return seen
+
+
+def _ranges(reader, docnum: int, field_name: str, text: str, compiled: Compiled) -> tuple[tuple[int, int], ...]:
+    terms = compiled.terms.get(field_name, set())
+    ranges = highlight.posting_ranges(reader, docnum, field_name, terms)
+    needles = list(compiled.phrases) + [t for t in terms if analysis._HAN_RE.search(t)]
+    ranges += highlight.exact_ranges(text, needles)
+    return highlight.merge(ranges)

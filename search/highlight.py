@@ -1,0 +1,151 @@
+"""Hits -> highlight ranges and snippets.
+
+Word matches come from the character offsets stored in the postings (the text is never
+segmented again); exact-character matches (quoted phrases, n-gram fallbacks) come from a search
+of the folded text, which maps one-to-one onto the original. Snippets are cut at sentence
+boundaries around the passages with the most distinct matches. HTML is made only by
+``Marked.to_html()``, which escapes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from . import analysis
+from .models import Marked
+
+_SENTENCE_RE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[」』”’)）]*|\n|$)")
+_SKIP_RE = re.compile(r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\u2000-\u206f!-/:-@\[-`{-~]+")
+
+
+def posting_ranges(reader, docnum: int, field: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Character ranges of ``terms`` in one document, read from the stored postings."""
+    out: list[tuple[int, int]] = []
+    for term in terms:
+        try:
+            if (field, term) not in reader:
+                continue
+            m = reader.postings(field, term)
+            m.skip_to(docnum)
+            if m.is_active() and m.id() == docnum:
+                out.extend((start, end) for _, start, end in m.value_as("characters"))
+        except (KeyError, ValueError):   # a field without characters, or an odd term
+            continue
+    return out
+
+
+def exact_ranges(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
+    """Where ``needles`` occur in ``text`` after folding, ignoring spaces and punctuation between
+    characters (so "五大訴求 缺一不可" lights up 五大訴求，缺一不可)."""
+    needles = [n for n in needles if n and n.strip()]
+    if not needles or not text:
+        return []
+    folded, offsets = analysis.normalize(text)
+    kept: list[int] = []
+    chars: list[str] = []
+    pos = 0
+    for m in _SKIP_RE.finditer(folded):
+        for i in range(pos, m.start()):
+            kept.append(i)
+            chars.append(folded[i])
+        pos = m.end()
+    for i in range(pos, len(folded)):
+        kept.append(i)
+        chars.append(folded[i])
+    squeezed = "".join(chars)
+    out: list[tuple[int, int]] = []
+    for needle in needles:
+        key = _SKIP_RE.sub("", analysis.fold(needle))
+        if not key:
+            continue
+        latin = key.isascii()
+        start = squeezed.find(key)
+        while start != -1:
+            a, b = kept[start], kept[start + len(key) - 1] + 1
+            if not latin or _word_bounded(folded, a, b):
+                if offsets is not None:
+                    a, b = offsets[a], offsets[b - 1] + 1
+                out.append((a, b))
+            start = squeezed.find(key, start + len(key))
+    return out
+
+
+def _word_bounded(text: str, a: int, b: int) -> bool:
+    before = text[a - 1] if a > 0 else " "
+    after = text[b] if b < len(text) else " "
+    return not (before.isalnum() and before.isascii()) and not (after.isalnum() and after.isascii())
+
+
+def merge(ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted, with overlapping or touching ranges merged."""
+    merged: list[list[int]] = []
+    for start, end in sorted(ranges):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((a, b) for a, b in merged)
+
+
+def snippets(text: str, ranges: tuple[tuple[int, int], ...], count: int = 2, size: int = 120) -> tuple[Marked, ...]:
+    """Up to ``count`` passages of about ``size`` characters, cut at sentence boundaries,
+    around the sentences with the most distinct matched words; the opening if nothing matched."""
+    if not text:
+        return ()
+    sentences = [(m.start(), m.end()) for m in _SENTENCE_RE.finditer(text) if m.end() > m.start() and text[m.start():m.end()].strip()]
+    if not ranges:
+        end = _cut_end(text, 0, size)
+        return (Marked(_clean(text[:end]), ()),)
+    scored = []
+    for idx, (a, b) in enumerate(sentences):
+        inside = [(s, e) for s, e in ranges if s >= a and e <= b]
+        if inside:
+            distinct = len({text[s:e].casefold() for s, e in inside})
+            scored.append((distinct * 10 + len(inside), -idx, idx))
+    scored.sort(reverse=True)
+    chosen: list[tuple[int, int]] = []
+    for _, _, idx in scored:
+        a, b = sentences[idx]
+        # grow the passage with following sentences while it stays short
+        j = idx + 1
+        while b - a < size * 0.6 and j < len(sentences) and sentences[j][1] - a <= size:
+            b = sentences[j][1]
+            j += 1
+        if b - a > size:
+            first = next(s for s, e in ranges if s >= a)
+            a = max(a, first - size // 3)
+            b = min(b, a + size)
+        if any(not (b <= ca or a >= cb) for ca, cb in chosen):
+            continue
+        chosen.append((a, b))
+        if len(chosen) >= count:
+            break
+    chosen.sort()
+    out = []
+    for a, b in chosen:
+        piece_ranges = tuple((max(s, a) - a, min(e, b) - a) for s, e in ranges if e > a and s < b)
+        piece = text[a:b]
+        lead = len(piece) - len(piece.lstrip())
+        piece = piece.strip()
+        piece_ranges = tuple((s - lead, e - lead) for s, e in piece_ranges if e - lead > 0 and s - lead < len(piece))
+        piece_ranges = tuple((max(0, s), min(len(piece), e)) for s, e in piece_ranges)
+        prefix = "…" if a > 0 and text[a - 1] not in "\n。！？；!?;" else ""
+        suffix = "…" if b < len(text) and text[b - 1] not in "\n。！？；!?;" else ""
+        shifted = tuple((s + len(prefix), e + len(prefix)) for s, e in piece_ranges)
+        flat = (prefix + piece + suffix).replace("\n", " ")
+        out.append(Marked(flat, shifted))
+    return tuple(out)
+
+
+def _cut_end(text: str, start: int, size: int) -> int:
+    end = min(len(text), start + size)
+    window = text[start:end]
+    best = max(window.rfind(ch) for ch in "。！？；.!?\n")
+    return start + best + 1 if best > size // 3 else end
+
+
+def _clean(text: str) -> str:
+    return text.replace("\n", " ").strip()

@@ -1,0 +1,527 @@
+"""User query -> Whoosh query, leniently: odd syntax becomes a warning, never an exception.
+
+Syntax: plain words (Chinese without spaces is segmented), "exact phrase", -exclude, OR (or |),
+parentheses, title: category: tag: author: fields, date:2021 and date:2021-03..2021-06.
+
+Matching strategy (see engine.py for how the two queries are used):
+* ``strict``: every clause must match. A clause matches its words in title/tags/body, or, when
+  jieba may cut the query and the text differently, the exact characters in the n-gram field.
+* ``relaxed``: any clause may match; used to top up a result list that strict left short.
+Quoted phrases always match as exact character sequences (punctuation and spaces between
+their parts ignored), whatever the segmentation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from whoosh import query as wq
+
+from . import analysis
+from .schema import FIELD_WEIGHTS
+
+FIELDS = {"title", "category", "tag", "author", "date"}
+FIELD_ALIASES = {"categories": "category", "cat": "category", "tags": "tag", "标签": "tag", "標籤": "tag",
+                 "分类": "category", "分類": "category", "作者": "author", "标题": "title", "標題": "title",
+                 "日期": "date"}
+_QUOTES = {'"': '"', "“": "”", "”": "”", "「": "」", "『": "』", "＂": "＂", "„": "“"}
+AND_BONUS = 1.5          # documents with every clause outrank those with most of them
+PROXIMITY_BOOST = 1.0    # words of a clause near each other
+
+DEFAULT_STOPWORDS = frozenset(
+    "的 了 和 与 與 及 或 是 在 也 就 都 而 着 著 吧 吗 嗎 呢 啊 之 其 把 被 让 讓 给 給 对 對 从 從 向 为 為 以 于 於 "
+    "a an the of and or to in on for is are was were be by with at as from that this it its".split()
+)
+
+
+# -- syntax tree ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Words:
+    text: str
+    field: str | None = None      # None = all text fields; "title"; "category"/"tag"/"author" keywords
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Not:
+    node: "Node"
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    nodes: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    nodes: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: datetime | None
+    end: datetime | None          # exclusive
+    text: str
+
+
+Node = Words | Phrase | Not | AnyOf | AllOf | DateRange
+
+
+@dataclass
+class ParsedQuery:
+    node: Node | None
+    warnings: list[str] = field(default_factory=list)
+    dates: list[DateRange] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.node is None
+
+
+# -- lexer + parser ---------------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(
+    r"(?P<ws>\s+)"
+    r"|(?P<lparen>[(（])"
+    r"|(?P<rparen>[)）])"
+    r"|(?P<quote>[\"“”「」『』＂„])"
+    r"|(?P<word>[^\s()（）\"“”「」『』＂„]+)"
+)
+
+
+@dataclass
+class _Tok:
+    kind: str          # lparen rparen or not word phrase field
+    text: str
+    field: str | None = None
+    quoted: bool = False
+
+
+def _lex(text: str, warnings: list[str]) -> list[_Tok]:
+    out: list[_Tok] = []
+    i = 0
+    pending_not = False
+    pending_field: str | None = None
+    while i < len(text):
+        m = _TOKEN_RE.match(text, i)
+        if m is None:          # cannot happen with the patterns above, but never loop forever
+            i += 1
+            continue
+        kind = m.lastgroup
+        i = m.end()
+        if kind == "ws":
+            if pending_field:
+                warnings.append(f"`{pending_field}:` has no value; ignored")
+                pending_field = None
+            if pending_not:
+                warnings.append("a lone '-' was ignored")
+                pending_not = False
+            continue
+        if kind == "quote":
+            close = _QUOTES.get(m.group(), '"')
+            end = -1
+            for j in range(i, len(text)):
+                if text[j] == close or (close in "”\"" and text[j] in "\"”"):
+                    end = j
+                    break
+            if end == -1:
+                phrase = text[i:]
+                i = len(text)
+                if phrase.strip():
+                    warnings.append(f"missing closing quote: searched “{phrase.strip()}” as a phrase")
+            else:
+                phrase = text[i:end]
+                i = end + 1
+            if phrase.strip():
+                tok = _Tok("phrase", phrase.strip(), pending_field, True)
+                out.extend(_with_not(tok, pending_not))
+            elif pending_field:
+                warnings.append(f"`{pending_field}:` has no value; ignored")
+            pending_not, pending_field = False, None
+            continue
+        if kind in ("lparen", "rparen"):
+            if pending_field:
+                warnings.append(f"`{pending_field}:` has no value; ignored")
+                pending_field = None
+            if kind == "lparen" and pending_not:
+                out.append(_Tok("not", "-"))
+                pending_not = False
+            out.append(_Tok(kind, m.group()))
+            continue
+        word = m.group()
+        if word in ("OR", "|", "||"):
+            out.append(_Tok("or", word))
+            continue
+        if word in ("AND", "&&", "&", "+"):
+            continue
+        if word == "NOT":
+            pending_not = True
+            continue
+        while word.startswith(("-", "－")) and len(word) > 1 and not pending_field:
+            pending_not = not pending_not
+            word = word[1:]
+        if word in ("-", "－"):
+            warnings.append("a lone '-' was ignored")
+            continue
+        fm = re.match(r"^([A-Za-z\u4e00-\u9fff]+)[:：](.*)$", word)
+        if fm and (fm.group(1).lower() in FIELDS or fm.group(1) in FIELD_ALIASES) and pending_field is None:
+            name = fm.group(1).lower()
+            name = FIELD_ALIASES.get(fm.group(1), FIELD_ALIASES.get(name, name))
+            value = fm.group(2)
+            if not value:
+                pending_field = name
+                continue
+            out.extend(_with_not(_Tok("word", value, name), pending_not))
+            pending_not = False
+            continue
+        out.extend(_with_not(_Tok("word", word, pending_field), pending_not))
+        pending_not, pending_field = False, None
+    if pending_field:
+        warnings.append(f"`{pending_field}:` has no value; ignored")
+    if pending_not:
+        warnings.append("a lone '-' was ignored")
+    return out
+
+
+def _with_not(tok: _Tok, negate: bool) -> list[_Tok]:
+    return [_Tok("not", "-"), tok] if negate else [tok]
+
+
+class _Parser:
+    def __init__(self, toks: list[_Tok], warnings: list[str]) -> None:
+        self.toks = toks
+        self.i = 0
+        self.warnings = warnings
+        self.depth = 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def parse(self) -> Node | None:
+        node = self.or_expr()
+        while self.peek() is not None:       # stray ')'
+            self.i += 1
+            self.warnings.append("an unmatched ')' was ignored")
+            more = self.or_expr()
+            node = _join_all([n for n in (node, more) if n is not None])
+        return node
+
+    def or_expr(self) -> Node | None:
+        parts = [self.and_expr()]
+        while (tok := self.peek()) is not None and tok.kind == "or":
+            self.i += 1
+            parts.append(self.and_expr())
+        kept = [p for p in parts if p is not None]
+        if len(parts) > 1 and len(kept) < len(parts):
+            self.warnings.append("OR needs something on both sides; the empty side was ignored")
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else AnyOf(tuple(kept))
+
+    def and_expr(self) -> Node | None:
+        parts: list[Node] = []
+        while (tok := self.peek()) is not None and tok.kind not in ("or", "rparen"):
+            node = self.unary()
+            if node is not None:
+                parts.append(node)
+        return _join_all(parts)
+
+    def unary(self) -> Node | None:
+        tok = self.peek()
+        assert tok is not None
+        if tok.kind == "not":
+            self.i += 1
+            if self.peek() is None or self.peek().kind in ("or", "rparen"):
+                self.warnings.append("a lone '-' was ignored")
+                return None
+            inner = self.unary()
+            return Not(inner) if inner is not None else None
+        return self.primary()
+
+    def primary(self) -> Node | None:
+        tok = self.peek()
+        assert tok is not None
+        self.i += 1
+        if tok.kind == "lparen":
+            self.depth += 1
+            if self.depth > 20:
+                self.warnings.append("parentheses nest too deeply; inner ones were ignored")
+            node = self.or_expr()
+            if (close := self.peek()) is not None and close.kind == "rparen":
+                self.i += 1
+            else:
+                self.warnings.append("a missing ')' was assumed at the end")
+            self.depth -= 1
+            return node
+        if tok.kind == "phrase":
+            if tok.field == "date":
+                return _date_node(tok.text, self.warnings)
+            return Phrase(tok.text, tok.field)
+        if tok.kind == "word":
+            if tok.field == "date":
+                return _date_node(tok.text, self.warnings)
+            return Words(tok.text, tok.field)
+        return None
+
+
+def _join_all(parts: list[Node]) -> Node | None:
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+
+def parse(text: str) -> ParsedQuery:
+    """Lenient parse; never raises."""
+    warnings: list[str] = []
+    text = text.replace("\x00", " ")
+    toks = _lex(text, warnings)
+    if toks and all(t.kind in ("or", "not", "lparen", "rparen") for t in toks):
+        warnings.append("the query has only operators; nothing to search for")
+        return ParsedQuery(None, warnings)
+    node = _Parser(toks, warnings).parse()
+    dates: list[DateRange] = []
+    node = _pull_dates(node, dates)
+    return ParsedQuery(node, _dedupe(warnings), dates)
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _pull_dates(node: Node | None, dates: list[DateRange]) -> Node | None:
+    """date: terms are filters, not scored clauses: lift them out of a top-level AND."""
+    if isinstance(node, DateRange):
+        dates.append(node)
+        return None
+    if isinstance(node, AllOf):
+        rest = []
+        for child in node.nodes:
+            if isinstance(child, DateRange):
+                dates.append(child)
+            else:
+                rest.append(child)
+        return _join_all(rest)
+    return node
+
+
+_DATE_PART = r"(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?)?"
+
+
+def _date_bounds(text: str) -> tuple[datetime, datetime] | None:
+    m = re.fullmatch(_DATE_PART, text.strip())
+    if not m:
+        return None
+    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if day:
+            start = datetime(year, int(month), int(day), tzinfo=timezone.utc)
+            return start, start + timedelta(days=1)
+        if month:
+            start = datetime(year, int(month), 1, tzinfo=timezone.utc)
+            end = datetime(year + (start.month == 12), start.month % 12 + 1, 1, tzinfo=timezone.utc)
+            return start, end
+        return datetime(year, 1, 1, tzinfo=timezone.utc), datetime(year + 1, 1, 1, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def parse_date_range(text: str) -> DateRange | None:
+    """`2021`, `2021-03`, `2021-03-05`, `2021..2022`, `2021-03..`, `..2020-06`."""
+    text = text.strip()
+    if ".." in text:
+        a, b = text.split("..", 1)
+        start = _date_bounds(a) if a.strip() else None
+        end = _date_bounds(b) if b.strip() else None
+        if (a.strip() and start is None) or (b.strip() and end is None) or (start is None and end is None):
+            return None
+        return DateRange(start[0] if start else None, end[1] if end else None, text)
+    bounds = _date_bounds(text)
+    return DateRange(bounds[0], bounds[1], text) if bounds else None
+
+
+def _date_node(text: str, warnings: list[str]) -> Node | None:
+    rng = parse_date_range(text)
+    if rng is None:
+        warnings.append(f"`date:{text}` is not a date or range (try date:2021 or date:2021-03..2021-06); ignored")
+    return rng
+
+
+# -- to Whoosh --------------------------------------------------------------------------------
+
+@dataclass
+class Compiled:
+    strict: wq.Query | None
+    relaxed: wq.Query | None
+    terms: dict[str, set[str]]          # field -> analysed terms, for highlighting
+    phrases: list[str]                  # exact strings to highlight
+    words: list[str]                    # the query's words, for suggestions/pinyin
+    explain: dict
+
+
+class Compiler:
+    """Turns the syntax tree into a strict and a relaxed Whoosh query."""
+
+    def __init__(self, stopwords: frozenset[str] = DEFAULT_STOPWORDS, dictionary=None) -> None:
+        self.stopwords = stopwords
+        self.dictionary = dictionary          # jieba FREQ, to spot words jieba does not know
+        self.terms: dict[str, set[str]] = {"title": set(), "body": set()}
+        self.phrases: list[str] = []
+        self.words: list[str] = []
+        self.explain: dict = {"clauses": []}
+
+    def compile(self, parsed: ParsedQuery) -> Compiled:
+        node = parsed.node
+        if node is None:
+            return Compiled(None, None, self.terms, self.phrases, self.words, self.explain)
+        strict = self.node(node, strict=True)
+        relaxed = self.node(node, strict=False)
+        return Compiled(strict, relaxed, self.terms, self.phrases, self.words, self.explain)
+
+    def node(self, node: Node, strict: bool) -> wq.Query | None:
+        if isinstance(node, Words):
+            return self.words_query(node, strict)
+        if isinstance(node, Phrase):
+            return self.phrase_query(node)
+        if isinstance(node, Not):
+            return None      # handled by the enclosing AllOf
+        if isinstance(node, AnyOf):
+            parts = [q for q in (self.node(n, strict) for n in node.nodes) if q is not None]
+            return wq.Or(parts) if parts else None
+        if isinstance(node, AllOf):
+            positives = [q for q in (self.node(n, strict) for n in node.nodes if not isinstance(n, Not)) if q is not None]
+            negatives = [q for q in (self.negative(n.node) for n in node.nodes if isinstance(n, Not)) if q is not None]
+            if not positives:
+                base: wq.Query = wq.Every()
+            elif strict:
+                base = wq.And(positives) if len(positives) > 1 else positives[0]
+            else:
+                base = wq.Or([wq.And(positives, boost=AND_BONUS), *positives]) if len(positives) > 1 else positives[0]
+            if negatives:
+                base = wq.AndNot(base, wq.Or(negatives) if len(negatives) > 1 else negatives[0])
+            return base
+        return None
+
+    def negative(self, node: Node) -> wq.Query | None:
+        if isinstance(node, Words):
+            return self.words_query(node, strict=True, record=False)
+        if isinstance(node, Phrase):
+            return self.phrase_query(node, record=False)
+        return self.node(node, strict=True)
+
+    # -- leaves --------------------------------------------------------------------------------
+    def words_query(self, node: Words, strict: bool, record: bool = True) -> wq.Query | None:
+        if node.field in ("category", "tag", "author"):
+            return self.keyword_query(node.field, node.text)
+        toks = [t.text for t in analysis.tokenize(node.text, "query")]
+        if not toks:
+            return None
+        kept = [t for t in toks if t not in self.stopwords] or toks
+        title_only = node.field == "title"
+        if record:
+            self.words.append(node.text)
+            self.explain["clauses"].append({"text": node.text, "field": node.field or "all", "words": kept})
+        per_token = [self.token_query(t, title_only, record) for t in kept]
+        if len(per_token) == 1:
+            clause = per_token[0]
+        else:
+            near = [wq.Phrase("title", kept, slop=2, boost=FIELD_WEIGHTS["title"])]
+            if not title_only:
+                near.append(wq.Phrase("body", kept, slop=4, boost=PROXIMITY_BOOST))
+            alls = wq.And(per_token)
+            if strict:
+                clause = wq.AndMaybe(alls, wq.Or(near))
+            else:
+                clause = wq.Or([wq.AndMaybe(alls, wq.Or(near)), wq.Or(per_token)])
+        run = analysis.fold(node.text)
+        if _has_cjk(run) and (len(kept) > 1 or self._unknown(kept[0])):
+            # jieba may cut the text differently from the query: the exact characters match too.
+            grams = analysis.query_ngrams(node.text)
+            if len(grams) > 1:
+                exact = [wq.Phrase("title_ngram", grams, boost=FIELD_WEIGHTS["title_ngram"])]
+                if not title_only:
+                    exact.append(wq.Phrase("ngram", grams, boost=FIELD_WEIGHTS["ngram"] * 2))
+                clause = wq.Or([clause, *exact])
+                if record:
+                    self.phrases.append(node.text)
+        return clause
+
+    def token_query(self, token: str, title_only: bool, record: bool) -> wq.Query:
+        if record:
+            self.terms["title"].add(token)
+            if not title_only:
+                self.terms["body"].add(token)
+        fields = [("title", FIELD_WEIGHTS["title"])]
+        if not title_only:
+            fields += [("meta", FIELD_WEIGHTS["meta"]), ("body", FIELD_WEIGHTS["body"])]
+        parts: list[wq.Query] = [wq.Term(f, token, boost=w) for f, w in fields]
+        if _has_cjk(token):
+            grams = analysis.query_ngrams(token)
+            if len(grams) == 1:
+                parts.append(wq.Term("title_ngram", grams[0], boost=FIELD_WEIGHTS["title_ngram"]))
+                if not title_only:
+                    parts.append(wq.Term("ngram", grams[0], boost=FIELD_WEIGHTS["ngram"]))
+            elif self._unknown(token) or len(token) >= 4:
+                parts.append(wq.Phrase("title_ngram", grams, boost=FIELD_WEIGHTS["title_ngram"]))
+                if not title_only:
+                    parts.append(wq.Phrase("ngram", grams, boost=FIELD_WEIGHTS["ngram"]))
+        return wq.Or(parts)
+
+    def phrase_query(self, node: Phrase, record: bool = True) -> wq.Query | None:
+        if node.field in ("category", "tag", "author"):
+            return self.keyword_query(node.field, node.text)
+        grams = analysis.query_ngrams(node.text)
+        if not grams:
+            return None
+        if record:
+            self.phrases.append(node.text)
+            self.words.append(node.text)
+            self.explain["clauses"].append({"text": node.text, "field": node.field or "all", "phrase": grams})
+        if len(grams) == 1:
+            parts = [wq.Term("title_ngram", grams[0], boost=FIELD_WEIGHTS["title"])]
+            if node.field != "title":
+                parts.append(wq.Term("ngram", grams[0], boost=FIELD_WEIGHTS["body"]))
+            return wq.Or(parts)
+        parts = [wq.Phrase("title_ngram", grams, boost=FIELD_WEIGHTS["title"])]
+        if node.field != "title":
+            parts.append(wq.Phrase("ngram", grams, boost=FIELD_WEIGHTS["body"]))
+        return wq.Or(parts)
+
+    def keyword_query(self, name: str, value: str) -> wq.Query:
+        folded = analysis.fold(value).strip()
+        self.explain["clauses"].append({"text": value, "field": name})
+        field_name = {"category": "categories", "tag": "tags", "author": "author_key"}[name]
+        if name == "author":
+            return wq.Or([wq.Term(field_name, folded), wq.Wildcard(field_name, f"*{_escape_wild(folded)}*")])
+        return wq.Term(field_name, folded)
+
+    def _unknown(self, token: str) -> bool:
+        return self.dictionary is not None and not self.dictionary.get(token)
+
+
+def _escape_wild(text: str) -> str:
+    return text.replace("*", "").replace("?", "")
+
+
+def _has_cjk(text: str) -> bool:
+    return bool(analysis._HAN_RE.search(text))
+
+
+def load_stopwords(setting: str) -> frozenset[str]:
+    """`default`, `none`, or a file of one word per line."""
+    if not setting or setting == "default":
+        return DEFAULT_STOPWORDS
+    if setting == "none":
+        return frozenset()
+    try:
+        with open(setting, encoding="utf-8-sig") as fh:
+            return frozenset(analysis.fold(line.strip()) for line in fh if line.strip() and not line.startswith("#"))
+    except OSError:
+        return DEFAULT_STOPWORDS

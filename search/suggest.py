@@ -1,0 +1,62 @@
+""""Did you mean": spelling corrections that are offered only when they find clearly more.
+
+Latin words go through Whoosh's corrector over the body vocabulary (guarded: it raises on
+multi-token Chinese input). Chinese input-method homophones (抖因 -> 抖音) go through the pinyin
+vocabulary built at reindex time (see pinyin.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from . import analysis
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+_LATIN_RE = re.compile(r"^[a-z][a-z'\-]{2,}$")
+
+
+def correct_words(engine: "Engine", searcher, words: list[str], total: int, filter_q) -> str | None:
+    reader = searcher.reader()
+    changed = False
+    corrected: list[str] = []
+    for word in words:
+        new = word
+        folded = analysis.fold(word)
+        if _LATIN_RE.match(folded) and ("body", folded) not in reader and ("title", folded) not in reader:
+            try:
+                options = searcher.corrector("body").suggest(folded, limit=1, maxdist=2, prefix=1)
+            except Exception:  # noqa: BLE001 - Whoosh's corrector fails on odd input; no suggestion then
+                options = []
+            if options and options[0] != folded:
+                new = options[0]
+        elif analysis._HAN_RE.search(folded):
+            homophone = engine_homophone(engine, folded, reader)
+            if homophone:
+                new = homophone
+        if new != word:
+            changed = True
+        corrected.append(new)
+    if not changed:
+        return None
+    candidate = " ".join(corrected)
+    from .query import Compiler, parse
+
+    compiled = Compiler(engine.stopwords, analysis.RUNTIME.jieba().FREQ).compile(parse(candidate))
+    if compiled.strict is None:
+        return None
+    found = searcher.search(compiled.strict, filter=filter_q, limit=1).estimated_length()
+    if found >= max(3, 2 * total + 1):
+        return candidate
+    return None
+
+
+def engine_homophone(engine: "Engine", word: str, reader) -> str | None:
+    vocab = getattr(engine, "pinyin", None)
+    if vocab is None:
+        return None
+    if ("body", word) in reader and reader.doc_frequency("body", word) >= 3:
+        return None
+    return vocab.homophone(word)
