@@ -19,13 +19,13 @@ import hashlib
 import logging
 import os
 import re
-from pickle import dumps
 import threading
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from pickle import dumps
 
 from whoosh.analysis import Token, Tokenizer
 from whoosh.system import pack_uint
@@ -192,13 +192,14 @@ def _build_table(variants: bool) -> tuple[dict[int, str], re.Pattern[str]]:
         if mapped != ch:
             table[code] = mapped
     han = [chr(c) for c in range(0x3400, 0xA000)] + [chr(c) for c in range(0xF900, 0xFB00)]
-    joined = "\n".join(table.get(ord(c), c) for c in han)
-    converted = joined
+    sources = [table.get(ord(c), c) for c in han]
+    joined = "\n".join(sources)
+    # Regional tables first, so a later one only fills characters the earlier ones kept.
+    converted = list(sources)
     for cfg in ("hk2s", "tw2s", "t2s"):
         out = opencc.OpenCC(cfg).convert(joined).split("\n")
-        converted_list = converted.split("\n") if isinstance(converted, str) else converted
-        converted = [o if o != src else c for o, c, src in zip(out, converted_list, joined.split("\n"))]
-    for ch, folded in zip(han, converted):
+        converted = [o if c == src and o != src else c for o, c, src in zip(out, converted, sources, strict=True)]
+    for ch, folded in zip(han, converted, strict=True):
         if variants:
             folded = "".join(_VARIANTS.get(f, f) for f in folded)
         if folded != ch:

@@ -14,9 +14,10 @@ import hashlib
 import html
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import cmarkgfm
@@ -98,7 +99,7 @@ def discover(root: str | os.PathLike, drafts: bool = False) -> Iterator[SourceFi
 
 def zone(name: str) -> dt.tzinfo:
     try:
-        return ZoneInfo(name) if name and name.upper() != "UTC" else dt.timezone.utc
+        return ZoneInfo(name) if name and name.upper() != "UTC" else dt.UTC
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"unknown time zone {name!r} (use an IANA name such as Asia/Hong_Kong)") from None
 
@@ -107,7 +108,7 @@ class DraftSkipped(ArticleError):
     """A draft (``draft: true`` / ``published: false``): skipped unless drafts are wanted."""
 
 
-def parse_file(source: SourceFile, tz: dt.tzinfo = dt.timezone.utc, drafts: bool = False) -> Article:
+def parse_file(source: SourceFile, tz: dt.tzinfo = dt.UTC, drafts: bool = False) -> Article:
     """Read and parse one file; raises ArticleError (never anything else) on failure."""
     try:
         if source.size > MAX_BYTES:
@@ -140,7 +141,7 @@ def decode(data: bytes, name: str) -> tuple[str, list[str]]:
     return text, ["decoded as GB18030 (not UTF-8)"]
 
 
-def parse_bytes(data: bytes, name: str, *, tz: dt.tzinfo = dt.timezone.utc, size: int = 0,
+def parse_bytes(data: bytes, name: str, *, tz: dt.tzinfo = dt.UTC, size: int = 0,
                 mtime: float = 0.0, drafts: bool = True) -> Article:
     text, warnings = decode(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -314,7 +315,7 @@ def _unique(values: list[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def parse_date(value: Any, tz: dt.tzinfo = dt.timezone.utc) -> dt.datetime | None:
+def parse_date(value: Any, tz: dt.tzinfo = dt.UTC) -> dt.datetime | None:
     """Any date shape found in real front matter -> aware UTC datetime; naive times are in ``tz``."""
     if value is None or isinstance(value, bool) or value == "":
         return None
@@ -328,7 +329,7 @@ def parse_date(value: Any, tz: dt.tzinfo = dt.timezone.utc) -> dt.datetime | Non
             return parse_date(f"{text[:4]}-{text[4:6]}-{text[6:]}", tz)
         if 10 <= len(text) <= 13:  # a Unix timestamp (seconds or milliseconds)
             seconds = int(value) / (1000 if len(text) == 13 else 1)
-            return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+            return dt.datetime.fromtimestamp(seconds, dt.UTC)
         return None
     else:
         text = _clean_str(value)
@@ -352,7 +353,7 @@ def parse_date(value: Any, tz: dt.tzinfo = dt.timezone.utc) -> dt.datetime | Non
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(dt.timezone.utc)
+    return parsed.astimezone(dt.UTC)
 
 
 def _date_from_name(name: str, tz: dt.tzinfo) -> dt.datetime | None:
@@ -361,7 +362,7 @@ def _date_from_name(name: str, tz: dt.tzinfo) -> dt.datetime | None:
     if not m:
         return None
     try:
-        return dt.datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=tz).astimezone(dt.timezone.utc)
+        return dt.datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=tz).astimezone(dt.UTC)
     except ValueError:
         return None
 

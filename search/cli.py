@@ -6,8 +6,9 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -233,8 +234,8 @@ def serve(ctx, index_dir, host, port, threads):
 @handle_errors
 def eval_cmd(ctx, index_dir, topics, qrels, groups, run_out, tag, as_json):
     """Score the engine on judged queries (nDCG@10, MRR@10, P@10, Recall@100, judged@10)."""
-    from .evaluation import evaluate, format_run, load_groups, load_qrels, load_topics, unjudged_top10
     from .engine import Engine
+    from .evaluation import evaluate, format_run, load_groups, load_qrels, load_topics, unjudged_top10
 
     engine = Engine.open(_settings(ctx, index_dir=index_dir))
     topic_list = load_topics(topics)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 
@@ -59,7 +60,7 @@ class Settings:
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, *, cwd: str | os.PathLike | None = None,
-             environ: Mapping[str, str] | None = None) -> "Settings":
+             environ: Mapping[str, str] | None = None) -> Settings:
         """Gather settings in precedence order; unknown keys and bad values raise ConfigError."""
         values: dict[str, Any] = {}
         toml_path = Path(cwd or os.getcwd()) / "sou.toml"
@@ -82,7 +83,7 @@ class Settings:
                 values[_check_name(key, "override")] = _coerce(key, value, "override")
         return cls(**values)
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **{k: _coerce(k, v, "replace") for k, v in changes.items()})
 
     @property

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ class DocTable:
     vocabulary: list[tuple[str, str, int]] = field(default_factory=list)   # (folded, display, weight)
 
     @classmethod
-    def load(cls, searcher) -> "DocTable":
+    def load(cls, searcher) -> DocTable:
         reader = searcher.reader()
         n = reader.doc_count_all()
         ids = _column(reader, "id", n)
@@ -83,7 +83,7 @@ class DocTable:
         for other in list(seen):
             for more in self.members.get(self.body_keys[other], []):
                 seen.setdefault(more, None)
-        return sorted(seen, key=lambda d: (self.dates[d] or datetime.min.replace(tzinfo=timezone.utc), d), reverse=True)
+        return sorted(seen, key=lambda d: (self.dates[d] or datetime.min.replace(tzinfo=UTC), d), reverse=True)
 
 
 def _long_date(value) -> datetime | None:
@@ -92,7 +92,7 @@ def _long_date(value) -> datetime | None:
         parsed = long_to_datetime(value)
     except (OverflowError, ValueError, TypeError):
         return None
-    return parsed.replace(tzinfo=timezone.utc) if 1800 <= parsed.year <= 2200 else None
+    return parsed.replace(tzinfo=UTC) if 1800 <= parsed.year <= 2200 else None
 
 
 def _column(reader, name: str, n: int) -> list[str]:
@@ -144,7 +144,7 @@ class Engine:
         self.stopwords = load_stopwords(settings.stopwords)
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> "Engine":
+    def open(cls, settings: Settings | None = None) -> Engine:
         engine = cls(settings or Settings.load())
         configure_analysis(engine.settings)
         analysis.RUNTIME.jieba()          # load the dictionary now, not on the first query
@@ -268,7 +268,7 @@ class Engine:
                 continue
             if name == "year":
                 ranges = [parse_date_range(v) for v in values]
-                bad = [v for v, r in zip(values, ranges) if r is None]
+                bad = [v for v, r in zip(values, ranges, strict=True) if r is None]
                 if bad:
                     raise QueryError(f"year filter must be a year such as 2021, not {bad[0]!r}")
                 parts.append(wq.Or([_date_query(r) for r in ranges if r]))
@@ -316,7 +316,7 @@ class Engine:
         """Stubs and placeholder pages (almost no body) rarely answer a need; newer articles get
         an optional nudge (Settings.recency_boost)."""
         boost = self.settings.recency_boost
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         out = []
         for docnum, score in ranked:
             length = table.lengths[docnum]
@@ -332,7 +332,7 @@ class Engine:
     def _sort(table: DocTable, ranked, sort: str):
         if sort == "relevance":
             return list(ranked)
-        oldest = datetime.min.replace(tzinfo=timezone.utc)
+        oldest = datetime.min.replace(tzinfo=UTC)
         if sort == "newest":
             return sorted(ranked, key=lambda it: (table.dates[it[0]] is None, -(table.dates[it[0]] or oldest).timestamp()))
         return sorted(ranked, key=lambda it: (table.dates[it[0]] is None, (table.dates[it[0]] or oldest).timestamp()))

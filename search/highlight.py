@@ -10,7 +10,7 @@ boundaries around the passages with the most distinct matches. HTML is made only
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import analysis
 from .models import Marked

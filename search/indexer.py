@@ -11,10 +11,11 @@ import multiprocessing as mp
 import os
 import signal
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from whoosh import writing
 from whoosh.filedb.filestore import FileStorage
@@ -70,7 +71,7 @@ def to_document(article: Article) -> dict[str, Any]:
         doc["author_key"] = analysis.fold(article.author)
         doc["author_facet"] = article.author
     if article.date is not None:
-        doc["date"] = article.date.astimezone(timezone.utc).replace(tzinfo=None)
+        doc["date"] = article.date.astimezone(UTC).replace(tzinfo=None)
     if article.updated is not None:
         doc["updated"] = article.updated.isoformat()
     return doc
@@ -119,7 +120,7 @@ def _prepared(sources: list[SourceFile], settings: Settings) -> Iterator[tuple[S
     ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
     pool = ctx.Pool(workers, initializer=_init_worker, initargs=(settings,), maxtasksperchild=5000)
     try:
-        for source, result in zip(sources, pool.imap(_prepare, sources, chunksize=8)):
+        for source, result in zip(sources, pool.imap(_prepare, sources, chunksize=8), strict=True):
             yield source, result
         pool.close()
     except BaseException:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from whoosh import query as wq
 
@@ -52,17 +52,17 @@ class Phrase:
 
 @dataclass(frozen=True)
 class Not:
-    node: "Node"
+    node: Node
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    nodes: tuple["Node", ...]
+    nodes: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class AllOf:
-    nodes: tuple["Node", ...]
+    nodes: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
@@ -322,13 +322,13 @@ def _date_bounds(text: str) -> tuple[datetime, datetime] | None:
     year, month, day = int(m.group(1)), m.group(2), m.group(3)
     try:
         if day:
-            start = datetime(year, int(month), int(day), tzinfo=timezone.utc)
+            start = datetime(year, int(month), int(day), tzinfo=UTC)
             return start, start + timedelta(days=1)
         if month:
-            start = datetime(year, int(month), 1, tzinfo=timezone.utc)
-            end = datetime(year + (start.month == 12), start.month % 12 + 1, 1, tzinfo=timezone.utc)
+            start = datetime(year, int(month), 1, tzinfo=UTC)
+            end = datetime(year + (start.month == 12), start.month % 12 + 1, 1, tzinfo=UTC)
             return start, end
-        return datetime(year, 1, 1, tzinfo=timezone.utc), datetime(year + 1, 1, 1, tzinfo=timezone.utc)
+        return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
     except ValueError:
         return None
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _LATIN_RE = re.compile(r"^[a-z][a-z'\-]{2,}$")
 
 
-def correct_words(engine: "Engine", searcher, words: list[str], total: int, filter_q) -> str | None:
+def correct_words(engine: Engine, searcher, words: list[str], total: int, filter_q) -> str | None:
     reader = searcher.reader()
     changed = False
     corrected: list[str] = []
@@ -53,7 +53,7 @@ def correct_words(engine: "Engine", searcher, words: list[str], total: int, filt
     return None
 
 
-def engine_homophone(engine: "Engine", word: str, reader) -> str | None:
+def engine_homophone(engine: Engine, word: str, reader) -> str | None:
     vocab = getattr(engine, "pinyin", None)
     if vocab is None:
         return None

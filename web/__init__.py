@@ -1,0 +1,41 @@
+"""The Flask app factory: the web layer is a thin rendering of ``search.engine.Engine``.
+
+Nothing here reads configuration or opens the index at import time, so tests and the CLI can
+build as many apps as they like, each with its own Settings (the Flask tutorial's habit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from search import Settings
+
+from . import api, errors, headers, views
+from .holder import EngineHolder, holder
+
+
+def create_app(settings: Settings | None = None, engine: Any = None) -> Flask:
+    """Build the app. ``engine`` lets tests inject a ready engine; otherwise one is opened on
+    the first request that needs it, so a server started before the first reindex still
+    answers (503 with the command to run) and recovers without a restart."""
+    settings = settings if settings is not None else Settings.load()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024     # the app only takes GETs; refuse big bodies early
+    app.json.ensure_ascii = False      # type: ignore[attr-defined]  # readable Chinese in the JSON
+    app.json.sort_keys = False         # type: ignore[attr-defined]  # keep the models' field order
+    app.extensions["sou"] = EngineHolder(settings, engine)
+    views.register(app)
+    api.register(app)
+    errors.register(app)
+    headers.register(app)
+    return app
+
+
+def close_app(app: Flask) -> None:
+    """Close the engine the app opened (the server calls this when it stops)."""
+    holder(app).close()
+
+
+__all__ = ["create_app", "close_app"]
