@@ -40,7 +40,7 @@ _WIKI_ATTR_RE = re.compile(r"[ \t]*\{\.[\w\- .]+\}[ \t]*$", re.M)
 _TEMPLATE_RE = re.compile(r"\{\{[<%].*?[%>]\}\}|\{%-?.*?-?%\}", re.S)
 _HEADING_RE = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _SPACE_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
-_INVISIBLE_RE = re.compile("[\u200b\u200c\u2060\ufeff\u00ad]")
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")   # U+200D too (zero-width joiner)
 _BLANKS_RE = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _DATE_IN_NAME_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-")
 _SENTENCE_END = "。！？；.!?;"
@@ -217,8 +217,10 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, list[str]]:
     else:
         lines = _read_key_lines(raw)
         # YAML reads `title: #hashtag` as a comment (null) and `title: 404` as an int: prefer the raw line.
-        if not isinstance(meta.get("title"), str) and isinstance(lines.get("title"), str) and lines["title"]:
-            meta["title"] = lines["title"]
+        # Same for `source: 0xBACB` (YAML 1.1 reads it as the int 47819): names are text as written.
+        for key in ("title", "source"):
+            if not isinstance(meta.get(key), str) and isinstance(lines.get(key), str) and lines[key]:
+                meta[key] = lines[key]
     return meta, body, warnings
 
 
@@ -403,7 +405,12 @@ def markdown_to_text(markdown: str) -> str:
     and embeds dropped, entities decoded, odd spaces normalised, link targets left out."""
     if not markdown.strip():
         return ""
-    rendered = cmarkgfm.github_flavored_markdown_to_html(markdown, options=CmarkOptions.CMARK_OPT_UNSAFE)
+    # GFM without its `tagfilter` extension: tagfilter rewrites <script>, <style>, <iframe> ... to
+    # `&lt;script>` so they reached the text as literal markup instead of being dropped by
+    # html_to_text (the html-script / html-style / html-iframe quirks). We never emit this HTML.
+    rendered = cmarkgfm.markdown_to_html_with_extensions(
+        markdown, options=CmarkOptions.CMARK_OPT_UNSAFE | CmarkOptions.CMARK_OPT_GITHUB_PRE_LANG,
+        extensions=["table", "autolink", "strikethrough", "tasklist"])
     return html_to_text(rendered)
 
 

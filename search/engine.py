@@ -26,9 +26,11 @@ from . import analysis, highlight
 from .config import Settings
 from .errors import IndexMissing, NotFound, QueryError
 from .models import SORTS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
-from .query import Compiled, Compiler, DateRange, load_stopwords, parse, parse_date_range
+from .pinyin import PinyinVocabulary, vocabulary_path
+from .query import AllOf, AnyOf, Compiled, Compiler, DateRange, Words, load_stopwords, parse, parse_date_range
 from .schema import FACET_FIELDS, FOLDED_FIELDS
 from .store import META_FILE, IndexStore, configure_analysis
+from .synonyms import SynonymsFile
 
 RELAX_BELOW = 20          # strict results (articles) under this are topped up by relaxed ones
 FACET_NAMES = {"category": "categories", "tag": "tags", "author": "authors", "year": "years"}
@@ -142,6 +144,8 @@ class Engine:
         self._meta = None
         self._meta_stamp: tuple[float, int] | None = None
         self.stopwords = load_stopwords(settings.stopwords)
+        self.pinyin: PinyinVocabulary | None = None
+        self.synonyms = SynonymsFile(settings.synonyms_file if settings.synonyms else "")
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Engine:
@@ -166,6 +170,7 @@ class Engine:
             table = DocTable.load(searcher)
             old = self._searcher
             self._meta, self._ix, self._searcher, self._table = meta, ix, searcher, table
+            self._load_pinyin()
             self._meta_stamp = self._meta_file_stamp()
             if old is not None:
                 old.close()
@@ -184,6 +189,12 @@ class Engine:
                 searcher = self._searcher.refresh()
                 self._table = DocTable.load(searcher)
                 self._searcher = searcher
+                self._load_pinyin()
+
+    def _load_pinyin(self) -> None:
+        self.pinyin = None
+        if self.settings.pinyin and self._meta is not None:
+            self.pinyin = PinyinVocabulary.load(vocabulary_path(self.store.dir, self._meta.index_name))
 
     def close(self) -> None:
         with self._lock:
@@ -217,6 +228,8 @@ class Engine:
             warnings.append(f"the query was cut to its first {self.settings.max_query_length} characters")
         parsed = parse(q)
         warnings.extend(parsed.warnings)
+        synonym_notes: list[str] = []
+        parsed.node = self.synonyms.get().expand(parsed.node, synonym_notes)
         with self._lock:
             searcher, table = self._searcher, self._table
             assert searcher is not None and table is not None
@@ -224,6 +237,8 @@ class Engine:
             compiled = compiler.compile(parsed)
             filter_q = self._filter(request, parsed.dates, warnings)
             ranked, expanded = self._rank(searcher, table, compiled, filter_q, sort, parsed.empty)
+            ranked = self._pinyin_fallback(searcher, table, q, parsed, ranked, filter_q, sort, expanded, compiled)
+            expanded = synonym_notes + expanded
             reps = self._collapse(table, ranked)
             facets = self._facets(table, reps, request) if request.facets else {}
             start = (page - 1) * per_page
@@ -311,6 +326,39 @@ class Engine:
                     expanded.append("no article has all the words; showing articles with some of them")
         ranked = self._prior(table, ranked)
         return self._sort(table, ranked, sort), expanded
+
+    def _pinyin_fallback(self, searcher, table: DocTable, q: str, parsed, ranked, filter_q, sort: str,
+                         expanded: list[str], compiled: Compiled):
+        """A Latin query that reads as pinyin of the index's words (douyin, shuju xielou, dy)
+        also searches those words; literal matches keep the first places."""
+        if self.pinyin is None or not isinstance(parsed.node, (Words, AllOf)):
+            return ranked
+        nodes = parsed.node.nodes if isinstance(parsed.node, AllOf) else (parsed.node,)
+        if not all(isinstance(n, Words) and n.field is None for n in nodes):
+            return ranked
+        if len(_groups_in(table, ranked, RELAX_BELOW)) >= RELAX_BELOW:
+            return ranked
+        words = self.pinyin.expand(" ".join(n.text for n in nodes))
+        if not words:
+            return ranked
+        alt = AllOf(tuple(AnyOf(tuple(Words(w) for w in options)) if len(options) > 1 else Words(options[0])
+                          for options in words))
+        alt_compiled = Compiler(self.stopwords, analysis.RUNTIME.jieba().FREQ).compile(type(parsed)(alt))
+        extra, _ = self._rank(searcher, table, alt_compiled, filter_q, "relevance", False)
+        seen = {d for d, _ in ranked}
+        extra = [(d, s) for d, s in extra if d not in seen]
+        if not extra:
+            return ranked
+        compiled.terms["title"].update(alt_compiled.terms["title"])
+        compiled.terms["body"].update(alt_compiled.terms["body"])
+        compiled.phrases.extend(alt_compiled.phrases)
+        shown = " ".join(options[0] for options in words)
+        expanded.append(f"searched {shown} for {q.strip()}")
+        floor = min((s for _, s in ranked), default=None)
+        if floor:
+            top = extra[0][1] or 1.0
+            extra = [(d, s * floor * 0.9 / top) for d, s in extra]
+        return self._sort(table, ranked + extra, sort)
 
     def _prior(self, table: DocTable, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """Stubs and placeholder pages (almost no body) rarely answer a need; newer articles get

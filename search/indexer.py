@@ -26,6 +26,7 @@ from .articles import DraftSkipped, SourceFile, body_key, discover, parse_file, 
 from .config import Settings
 from .errors import ArticleError, IndexUnwritable, SouError
 from .models import Article, ReindexSummary, Skipped
+from .pinyin import PinyinVocabulary, vocabulary_path
 from .schema import SCHEMA_VERSION, PreAnalyzed, SouCodec, build_schema
 from .store import IndexMeta, IndexStore, analyzer_config, configure_analysis, now_iso
 
@@ -282,6 +283,7 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, root: Pa
     ))
     store.remove_other_indexes(keep=name)
     summary.documents = len(ids)
+    _write_pinyin(store, name, settings)
 
 
 def _build_parallel(store: IndexStore, name: str, sources: list[SourceFile], settings: Settings,
@@ -379,11 +381,22 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
         raise
     with ix.searcher() as searcher:
         summary.documents = searcher.doc_count()
+    _write_pinyin(store, meta.index_name, settings, ix)
     meta.updated_at = now_iso()
     meta.documents = summary.documents
     meta.history = meta.history[-9:] + [{"at": meta.updated_at, "full": False, "documents": summary.documents,
                                          "changed": summary.indexed + summary.updated + summary.deleted}]
     store.write_meta(meta)
+
+
+def _write_pinyin(store: IndexStore, name: str, settings: Settings, ix=None) -> None:
+    """The pinyin vocabulary is built here, once per reindex, so queries only look words up."""
+    if not settings.pinyin:
+        return
+    if ix is None:
+        ix = FileStorage(str(store.dir)).open_index(name)
+    with ix.searcher() as searcher:
+        PinyinVocabulary.build(searcher.reader()).save(vocabulary_path(store.dir, name))
 
 
 def _same_content(source: SourceFile, digest: str) -> bool:

@@ -376,12 +376,14 @@ class Compiler:
         self.phrases: list[str] = []
         self.words: list[str] = []
         self.explain: dict = {"clauses": []}
+        self.recording = True
 
     def compile(self, parsed: ParsedQuery) -> Compiled:
         node = parsed.node
         if node is None:
             return Compiled(None, None, self.terms, self.phrases, self.words, self.explain)
         strict = self.node(node, strict=True)
+        self.recording = False            # the relaxed pass sees the same words again
         relaxed = self.node(node, strict=False)
         return Compiled(strict, relaxed, self.terms, self.phrases, self.words, self.explain)
 
@@ -418,6 +420,7 @@ class Compiler:
 
     # -- leaves --------------------------------------------------------------------------------
     def words_query(self, node: Words, strict: bool, record: bool = True) -> wq.Query | None:
+        record = record and self.recording
         if node.field in ("category", "tag", "author"):
             return self.keyword_query(node.field, node.text)
         toks = [t.text for t in analysis.tokenize(node.text, "query")]
@@ -475,6 +478,7 @@ class Compiler:
         return wq.Or(parts)
 
     def phrase_query(self, node: Phrase, record: bool = True) -> wq.Query | None:
+        record = record and self.recording
         if node.field in ("category", "tag", "author"):
             return self.keyword_query(node.field, node.text)
         grams = analysis.query_ngrams(node.text)
@@ -484,19 +488,22 @@ class Compiler:
             self.phrases.append(node.text)
             self.words.append(node.text)
             self.explain["clauses"].append({"text": node.text, "field": node.field or "all", "phrase": grams})
-        if len(grams) == 1:
-            parts = [wq.Term("title_ngram", grams[0], boost=FIELD_WEIGHTS["title"])]
-            if node.field != "title":
-                parts.append(wq.Term("ngram", grams[0], boost=FIELD_WEIGHTS["body"]))
-            return wq.Or(parts)
-        parts = [wq.Phrase("title_ngram", grams, boost=FIELD_WEIGHTS["title"])]
+        one = len(grams) == 1
+        parts = [wq.Term("title_ngram", grams[0], boost=FIELD_WEIGHTS["title"]) if one
+                 else wq.Phrase("title_ngram", grams, boost=FIELD_WEIGHTS["title"])]
         if node.field != "title":
-            parts.append(wq.Phrase("ngram", grams, boost=FIELD_WEIGHTS["body"]))
+            parts.append(wq.Term("ngram", grams[0], boost=FIELD_WEIGHTS["body"]) if one
+                         else wq.Phrase("ngram", grams, boost=FIELD_WEIGHTS["body"]))
+            words = [t.text for t in analysis.tokenize(node.text, "query")]
+            if words:   # tags and categories hold whole words, not an n-gram field
+                parts.append(wq.Term("meta", words[0], boost=FIELD_WEIGHTS["meta"]) if len(words) == 1
+                             else wq.Phrase("meta", words, boost=FIELD_WEIGHTS["meta"]))
         return wq.Or(parts)
 
     def keyword_query(self, name: str, value: str) -> wq.Query:
         folded = analysis.fold(value).strip()
-        self.explain["clauses"].append({"text": value, "field": name})
+        if self.recording:
+            self.explain["clauses"].append({"text": value, "field": name})
         field_name = {"category": "categories", "tag": "tags", "author": "author_key"}[name]
         if name == "author":
             return wq.Or([wq.Term(field_name, folded), wq.Wildcard(field_name, f"*{_escape_wild(folded)}*")])

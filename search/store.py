@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -141,10 +142,15 @@ class IndexStore:
         """Delete files of Whoosh indexes other than ``keep`` (finished or abandoned builds)."""
         for entry in os.scandir(self.dir):
             name = entry.name
-            if not name.startswith(("sou_", "_sou_")) or name.startswith((keep + "_", "_" + keep + "_")):
+            if not name.startswith(("sou_", "_sou_", "pinyin-sou_")):
+                continue
+            if name.startswith((keep + "_", "_" + keep + "_", keep + ".", f"pinyin-{keep}.")):
                 continue
             with contextlib.suppress(OSError):
-                os.remove(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.remove(entry.path)
 
     def disk_bytes(self) -> int:
         total = 0

@@ -27,7 +27,7 @@ def correct_words(engine: Engine, searcher, words: list[str], total: int, filter
         folded = analysis.fold(word)
         if _LATIN_RE.match(folded) and ("body", folded) not in reader and ("title", folded) not in reader:
             try:
-                options = searcher.corrector("body").suggest(folded, limit=1, maxdist=2, prefix=1)
+                options = searcher.corrector("body").suggest(folded, limit=1, maxdist=1 if len(folded) <= 5 else 2, prefix=1)
             except Exception:  # noqa: BLE001 - Whoosh's corrector fails on odd input; no suggestion then
                 options = []
             if options and options[0] != folded:

@@ -1,0 +1,201 @@
+"""Pinyin over the index's vocabulary: `douyin` / `dou yin` / `dy` find 抖音, and the input-method
+homophone 抖因 is corrected to 抖音.
+
+The vocabulary (Chinese words of titles, tags, categories, and frequent body words, with their
+document frequencies) is turned into pinyin once per reindex and saved next to the index, so a
+query only does dictionary look-ups. Readings come from pypinyin's data: its phrase table for
+words it knows (so 重庆 is chongqing), else each character's first reading.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_HAN_WORD_RE = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
+_LETTERS_RE = re.compile(r"^[a-z ]+$")
+_INITIALS_RE = re.compile(r"^[bcdfghjklmnpqrstwxyz]{2,5}$")
+MAX_KEY = 30
+
+
+def _tone_free(syllable: str) -> str:
+    text = unicodedata.normalize("NFD", syllable)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return text.replace("ü", "v").replace("u\u0308", "v").lower()
+
+
+class _Readings:
+    """Character and phrase readings from pypinyin's tables, loaded once."""
+
+    def __init__(self) -> None:
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        self.chars = pinyin_dict
+        self._phrases: dict | None = None
+        self._cache: dict[int, str] = {}
+
+    @property
+    def phrases(self) -> dict:
+        """pypinyin's phrase table (~50 MB, ~1 s to load): only the reindex needs it."""
+        if self._phrases is None:
+            from pypinyin.phrases_dict import phrases_dict
+
+            self._phrases = phrases_dict
+        return self._phrases
+
+    def char(self, ch: str) -> str:
+        code = ord(ch)
+        got = self._cache.get(code)
+        if got is None:
+            raw = self.chars.get(code, "")
+            got = _tone_free(raw.split(",")[0]) if raw else ""
+            self._cache[code] = got
+        return got
+
+    def word(self, word: str, phrases: bool = True) -> list[str]:
+        known = self.phrases.get(word) if phrases else None
+        if known:
+            return [_tone_free(options[0]) for options in known]
+        return [self.char(ch) for ch in word]
+
+
+_READINGS: _Readings | None = None
+
+
+def readings() -> _Readings:
+    global _READINGS
+    if _READINGS is None:
+        _READINGS = _Readings()
+    return _READINGS
+
+
+@dataclass
+class PinyinVocabulary:
+    full: dict[str, list[tuple[str, int]]] = field(default_factory=dict)      # "douyin" -> [(抖音, weight)]
+    initials: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # "dy" -> [(抖音, weight)]
+    syllables: set[str] = field(default_factory=set)
+    chars: dict[str, str] = field(default_factory=dict)   # 音 -> yin, so queries never import pypinyin
+
+    # -- building (at reindex time) -------------------------------------------------------
+    @classmethod
+    def build(cls, reader) -> PinyinVocabulary:
+        words: dict[str, int] = {}
+        short: dict[str, int] = {}
+        for fieldname, min_df, titles in (("title", 1, True), ("meta", 1, True), ("body", 3, False)):
+            try:
+                terms = reader.iter_field(fieldname)
+                for term, info in terms:
+                    text = term.decode("utf-8") if isinstance(term, bytes) else term
+                    df = info.doc_frequency()
+                    if df >= min_df and _HAN_WORD_RE.match(text):
+                        words[text] = words.get(text, 0) + df * (3 if titles else 1)
+                        if titles:
+                            short[text] = short.get(text, 0) + df
+            except (KeyError, ValueError):
+                continue
+        vocab = cls()
+        r = readings()
+        for word, weight in words.items():
+            sylls = r.word(word)
+            if not all(sylls):
+                continue
+            vocab.syllables.update(sylls)
+            for ch in word:
+                if ch not in vocab.chars:
+                    vocab.chars[ch] = r.char(ch)
+            vocab.full.setdefault("".join(sylls), []).append((word, weight))
+            if word in short and 2 <= len(word) <= 5:
+                vocab.initials.setdefault("".join(s[0] for s in sylls), []).append((word, short[word]))
+        try:   # readings of every character in the index, for homophones of typed words
+            for term in reader.lexicon("ngram"):
+                ch = term.decode("utf-8") if isinstance(term, bytes) else term
+                if len(ch) == 1 and ch not in vocab.chars and "\u4e00" <= ch <= "\u9fff":
+                    vocab.chars[ch] = r.char(ch)
+        except (KeyError, ValueError):
+            pass
+        for table in (vocab.full, vocab.initials):
+            for key in table:
+                table[key].sort(key=lambda item: -item[1])
+                del table[key][8:]
+        return vocab
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"full": self.full, "initials": self.initials, "syllables": sorted(self.syllables),
+                                   "chars": self.chars},
+                                  ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> PinyinVocabulary | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return cls({k: [tuple(x) for x in v] for k, v in data.get("full", {}).items()},
+                   {k: [tuple(x) for x in v] for k, v in data.get("initials", {}).items()},
+                   set(data.get("syllables", [])), dict(data.get("chars", {})))
+
+    # -- querying ---------------------------------------------------------------------------
+    def expand(self, text: str) -> list[list[str]] | None:
+        """Chinese words for a Latin query that reads as pinyin: one list of alternatives per
+        word, best first; None when it is not pinyin of words this index has."""
+        letters = text.strip().lower()
+        if not letters or not _LETTERS_RE.match(letters):
+            return None
+        compact = letters.replace(" ", "")
+        if len(compact) < 2:
+            return None
+        best = self._segment(compact)
+        if best is not None:
+            return best
+        if _INITIALS_RE.match(compact) and compact in self.initials:
+            return [[w for w, _ in self.initials[compact][:3]]]
+        return None
+
+    def _segment(self, compact: str) -> list[list[str]] | None:
+        n = len(compact)
+        best: list[tuple[float, list[str]] | None] = [None] * (n + 1)
+        best[0] = (0.0, [])
+        for i in range(n):
+            if best[i] is None:
+                continue
+            score_i, keys_i = best[i]
+            for j in range(i + 2, min(n, i + MAX_KEY) + 1):
+                key = compact[i:j]
+                options = self.full.get(key)
+                if not options:
+                    continue
+                score = score_i + math.log(1 + options[0][1]) - 2.0
+                if best[j] is None or score > best[j][0]:
+                    best[j] = (score, keys_i + [key])
+        if best[n] is None:
+            return None
+        out = []
+        for key in best[n][1]:
+            options = self.full[key]
+            top = options[0][1]
+            out.append([w for w, weight in options[:3] if weight >= top * 0.3])
+        return out
+
+    def homophone(self, word: str) -> str | None:
+        """The most frequent word of the index that sounds like ``word`` (抖因 -> 抖音)."""
+        if not _HAN_WORD_RE.match(word):
+            return None
+        sounds = [self.chars.get(ch, "") for ch in word]   # a typo is typed sound by sound
+        if not all(sounds):
+            return None
+        key = "".join(sounds)
+        for candidate, weight in self.full.get(key, []):
+            if candidate != word and weight >= 3:
+                return candidate
+        return None
+
+
+def vocabulary_path(index_dir: Path, index_name: str) -> Path:
+    return index_dir / f"pinyin-{index_name}.json"
