@@ -26,7 +26,7 @@ from .articles import DraftSkipped, SourceFile, body_key, discover, parse_file, 
 from .config import Settings
 from .errors import ArticleError, IndexUnwritable, SouError
 from .models import Article, ReindexSummary, Skipped
-from .pinyin import PinyinVocabulary, vocabulary_path
+from .pinyin import PinyinVocabulary, WordCounts, vocabulary_path
 from .schema import SCHEMA_VERSION, PreAnalyzed, SouCodec, build_schema
 from .store import IndexMeta, IndexStore, analyzer_config, configure_analysis, now_iso
 
@@ -37,12 +37,13 @@ PARALLEL_MIN = 64          # fewer changed files than this are parsed in-process
 def to_document(article: Article) -> dict[str, Any]:
     """The field values of one article; text fields arrive pre-analysed."""
     meta_text = " \n ".join([*article.categories, *article.tags, article.author])
-    words_title, _ = analysis.encode_characters(analysis.tokenize(article.title, "index"))
-    words_body, body_len = analysis.encode_characters(analysis.tokenize(article.body, "index"))
-    words_meta, meta_len = analysis.encode_positions(analysis.tokenize(meta_text, "index"))
-    grams_title, title_glen = analysis.encode_positions(analysis.ngrams(article.title))
-    grams_body, body_glen = analysis.encode_positions(analysis.ngrams(article.body))
-    title_len = sum(item[1] for item in words_title)
+    title_words, title_grams = analysis.analyze_for_index(article.title)
+    body_words, body_grams = analysis.analyze_for_index(article.body)
+    words_title, title_len = analysis.encode_characters(title_words)
+    words_body, body_len = analysis.encode_characters(body_words)
+    words_meta, meta_len = analysis.encode_positions(analysis.analyze_for_index(meta_text)[0])
+    grams_title, title_glen = analysis.encode_positions(title_grams)
+    grams_body, body_glen = analysis.encode_positions(body_grams)
     doc: dict[str, Any] = {
         "id": article.id,
         "title": PreAnalyzed(tuple(words_title), title_len),
@@ -188,10 +189,11 @@ def _resolve_root(root, meta: IndexMeta | None, settings: Settings) -> Path:
 class _Shard:
     """What one build worker wrote: its segment and its share of the summary."""
 
-    segment: Any
+    segments: list[Any]
     indexed: list[str]
     skipped: list[Skipped]
     warnings: list[str]
+    words: WordCounts
 
 
 _COUNTER = None
@@ -203,18 +205,65 @@ def _init_builder(settings: Settings, counter) -> None:
     _COUNTER = counter
 
 
-def _build_shard(index_dir: str, name: str, sources: list[SourceFile], limitmb: int) -> _Shard:
-    """Parse, analyse and write ``sources`` into a new segment of index ``name``. Run in a worker:
-    each worker writes its own segment, so segmentation AND posting writing use every core."""
+class MemoryPool:
+    """A drop-in for Whoosh's PostingPool that keeps postings grouped by field and term in
+    memory. Whoosh's pool sorts every posting tuple and spills pickled runs to disk (4.7 GB of
+    runs for the 49k-post corpus) before merging them back; here documents arrive in docnum
+    order, so each term's postings are already sorted and only the distinct terms are sorted."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = {}
+        self.fieldnames: set[str] = set()
+        self.count = 0
+
+    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
+        fieldname, tbytes, docnum, weight, vbytes = item
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        postings = terms.get(tbytes)
+        if postings is None:
+            terms[tbytes] = [(docnum, weight, vbytes)]
+        else:
+            postings.append((docnum, weight, vbytes))
+        self.count += 1
+
+    def iter_postings(self):
+        for fieldname in sorted(self.fields):
+            terms = self.fields[fieldname]
+            for tbytes in sorted(terms):
+                for docnum, weight, vbytes in terms[tbytes]:
+                    yield fieldname, tbytes, docnum, weight, vbytes
+
+    def cleanup(self) -> None:
+        self.fields.clear()
+
+
+SEGMENT_POSTINGS = 6_000_000     # start a new segment past this many postings (bounds memory)
+
+
+def _new_writer(ix) -> SegmentWriter:
+    writer = SegmentWriter(ix, _lk=False, codec=SouCodec())
+    writer.pool = MemoryPool()
+    return writer
+
+
+def _build_shard(index_dir: str, name: str, sources: list[SourceFile]) -> _Shard:
+    """Parse, analyse and write ``sources`` into new segments of index ``name``. Run in a worker:
+    each worker writes its own segments, so segmentation AND posting writing use every core."""
     storage = FileStorage(index_dir)
     ix = storage.open_index(name)
-    writer = SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=SouCodec())
-    shard = _Shard(None, [], [], [])
+    shard = _Shard([], [], [], [], WordCounts())
+    writer = _new_writer(ix)
+    added = 0
     try:
         for source in sources:
             status, payload, warnings = _prepare(source)
             if status == "ok":
                 writer.add_document(**payload)
+                _count_words(shard.words, payload)
+                added += 1
                 shard.indexed.append(source.id)
                 shard.warnings.extend(f"{source.id}: {w}" for w in warnings)
             elif status == "draft":
@@ -224,8 +273,12 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile], limitmb: 
             if _COUNTER is not None:
                 with _COUNTER.get_lock():
                     _COUNTER.value += 1
-        if shard.indexed:
-            shard.segment = writer._finalize_segment()
+            if writer.pool.count > SEGMENT_POSTINGS:
+                shard.segments.append(writer._finalize_segment())
+                writer._tempstorage.destroy()
+                writer, added = _new_writer(ix), 0
+        if added:
+            shard.segments.append(writer._finalize_segment())
         else:
             writer._close_segment()
     finally:
@@ -251,16 +304,15 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, root: Pa
         store.remove_other_indexes(keep=old.index_name)
     ix = store.create(name, build_schema())
     workers = max(1, min(settings.workers, len(sources) // PARALLEL_MIN or 1))
-    limitmb = max(64, 512 // workers)
     try:
         if workers == 1:
             _init_builder(settings, None)
-            shards = [_build_shard(str(store.dir), name, sources, limitmb)]
+            shards = [_build_shard(str(store.dir), name, sources)]
         else:
-            shards = _build_parallel(store, name, sources, settings, workers, limitmb, progress)
+            shards = _build_parallel(store, name, sources, settings, workers, progress)
         writer = ix.writer(timeout=settings.lock_timeout)
         writer._close_segment()
-        writer._commit_toc([s.segment for s in shards if s.segment is not None])
+        writer._commit_toc([seg for s in shards for seg in s.segments])
         writer._finish()
     except BaseException:
         store.remove_other_indexes(keep=old.index_name if old else "")
@@ -280,19 +332,23 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, root: Pa
         index_name=name, schema_version=SCHEMA_VERSION, analyzer_version=analysis.ANALYZER_VERSION,
         analyzer_fingerprint=config.fingerprint(), root=str(root), built_at=stamp, updated_at=stamp,
         documents=len(ids), user_dict=settings.user_dict or "", variants=settings.variants, history=history,
+        segmenter=config.segmenter_name(),
     ))
+    counts = WordCounts()
+    for s in shards:
+        counts.merge(s.words)
+    _write_pinyin(store, name, settings, counts, update=False)
     store.remove_other_indexes(keep=name)
     summary.documents = len(ids)
-    _write_pinyin(store, name, settings)
 
 
 def _build_parallel(store: IndexStore, name: str, sources: list[SourceFile], settings: Settings,
-                    workers: int, limitmb: int, progress: Progress | None) -> list[_Shard]:
+                    workers: int, progress: Progress | None) -> list[_Shard]:
     ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
     counter = ctx.Value("i", 0)
     pool = ctx.Pool(workers, initializer=_init_builder, initargs=(settings, counter))
     try:
-        pending = pool.starmap_async(_build_shard, [(str(store.dir), name, shard, limitmb)
+        pending = pool.starmap_async(_build_shard, [(str(store.dir), name, shard)
                                                     for shard in _shards(sources, workers)])
         while not pending.ready():
             pending.wait(0.2)
@@ -349,10 +405,12 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
         summary.documents = len(state)
         return
     writer = ix.writer(timeout=settings.lock_timeout, limitmb=128, codec=SouCodec())
+    counts = WordCounts()
     try:
         for done, (source, (status, payload, warnings)) in enumerate(_prepared(changed, settings), 1):
             if status == "ok":
                 writer.update_document(**payload)
+                _count_words(counts, payload)
                 if source.id in state:
                     summary.updated += 1
                 else:
@@ -381,7 +439,7 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
         raise
     with ix.searcher() as searcher:
         summary.documents = searcher.doc_count()
-    _write_pinyin(store, meta.index_name, settings, ix)
+    _write_pinyin(store, meta.index_name, settings, counts, update=True)
     meta.updated_at = now_iso()
     meta.documents = summary.documents
     meta.history = meta.history[-9:] + [{"at": meta.updated_at, "full": False, "documents": summary.documents,
@@ -389,14 +447,25 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
     store.write_meta(meta)
 
 
-def _write_pinyin(store: IndexStore, name: str, settings: Settings, ix=None) -> None:
-    """The pinyin vocabulary is built here, once per reindex, so queries only look words up."""
+def _count_words(counts: WordCounts, doc: dict[str, Any]) -> None:
+    def terms(name: str) -> list[str]:
+        value = doc.get(name)
+        return [item[0].decode("utf-8") for item in value.items] if isinstance(value, PreAnalyzed) else []
+
+    counts.add_document(terms("title"), terms("meta"), terms("body"), terms("ngram"))
+
+
+def _write_pinyin(store: IndexStore, name: str, settings: Settings, counts: WordCounts, update: bool) -> None:
+    """The pinyin vocabulary is built here, from the words this reindex wrote, so queries
+    only look words up; an incremental reindex adds its new words to the saved one."""
     if not settings.pinyin:
         return
-    if ix is None:
-        ix = FileStorage(str(store.dir)).open_index(name)
-    with ix.searcher() as searcher:
-        PinyinVocabulary.build(searcher.reader()).save(vocabulary_path(store.dir, name))
+    path = vocabulary_path(store.dir, name)
+    vocab = PinyinVocabulary.load(path) if update else None
+    if vocab is None:
+        vocab = PinyinVocabulary()
+    vocab.update(counts)
+    vocab.save(path)
 
 
 def _same_content(source: SourceFile, digest: str) -> bool:

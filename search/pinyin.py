@@ -83,46 +83,34 @@ class PinyinVocabulary:
 
     # -- building (at reindex time) -------------------------------------------------------
     @classmethod
-    def build(cls, reader) -> PinyinVocabulary:
-        words: dict[str, int] = {}
-        short: dict[str, int] = {}
-        for fieldname, min_df, titles in (("title", 1, True), ("meta", 1, True), ("body", 3, False)):
-            try:
-                terms = reader.iter_field(fieldname)
-                for term, info in terms:
-                    text = term.decode("utf-8") if isinstance(term, bytes) else term
-                    df = info.doc_frequency()
-                    if df >= min_df and _HAN_WORD_RE.match(text):
-                        words[text] = words.get(text, 0) + df * (3 if titles else 1)
-                        if titles:
-                            short[text] = short.get(text, 0) + df
-            except (KeyError, ValueError):
-                continue
+    def from_counts(cls, counts: WordCounts) -> PinyinVocabulary:
         vocab = cls()
+        vocab.update(counts)
+        return vocab
+
+    def update(self, counts: WordCounts) -> None:
+        """Add words (with document frequencies) seen by a reindex. Body words count when they
+        occur in 3+ documents; title, tag and category words always, and they feed initials."""
         r = readings()
-        for word, weight in words.items():
+        weights: dict[str, int] = {}
+        for word, df in counts.titles.items():
+            weights[word] = weights.get(word, 0) + 3 * df
+        for word, df in counts.bodies.items():
+            if df >= 3 or word in counts.titles:
+                weights[word] = weights.get(word, 0) + df
+        for word, weight in weights.items():
             sylls = r.word(word)
             if not all(sylls):
                 continue
-            vocab.syllables.update(sylls)
-            for ch in word:
-                if ch not in vocab.chars:
-                    vocab.chars[ch] = r.char(ch)
-            vocab.full.setdefault("".join(sylls), []).append((word, weight))
-            if word in short and 2 <= len(word) <= 5:
-                vocab.initials.setdefault("".join(s[0] for s in sylls), []).append((word, short[word]))
-        try:   # readings of every character in the index, for homophones of typed words
-            for term in reader.lexicon("ngram"):
-                ch = term.decode("utf-8") if isinstance(term, bytes) else term
-                if len(ch) == 1 and ch not in vocab.chars and "\u4e00" <= ch <= "\u9fff":
-                    vocab.chars[ch] = r.char(ch)
-        except (KeyError, ValueError):
-            pass
-        for table in (vocab.full, vocab.initials):
-            for key in table:
-                table[key].sort(key=lambda item: -item[1])
-                del table[key][8:]
-        return vocab
+            self.syllables.update(sylls)
+            _add(self.full, "".join(sylls), word, weight)
+            if word in counts.titles and len(word) <= 5:
+                _add(self.initials, "".join(s[0] for s in sylls), word, counts.titles[word])
+        for ch in counts.chars:
+            if ch not in self.chars:
+                reading = r.char(ch)
+                if reading:
+                    self.chars[ch] = reading
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -195,6 +183,43 @@ class PinyinVocabulary:
             if candidate != word and weight >= 3:
                 return candidate
         return None
+
+
+def _add(table: dict[str, list[tuple[str, int]]], key: str, word: str, weight: int) -> None:
+    """Keep the 8 heaviest words per key; a word seen again adds to its weight."""
+    entries = table.setdefault(key, [])
+    for i, (known, w) in enumerate(entries):
+        if known == word:
+            entries[i] = (known, w + weight)
+            break
+    else:
+        entries.append((word, weight))
+    entries.sort(key=lambda item: -item[1])
+    del entries[8:]
+
+
+@dataclass
+class WordCounts:
+    """Document frequencies of the Chinese words a reindex wrote, gathered from its postings."""
+
+    titles: dict[str, int] = field(default_factory=dict)   # title, tag, category words
+    bodies: dict[str, int] = field(default_factory=dict)
+    chars: set[str] = field(default_factory=set)
+
+    def add_document(self, title_terms, meta_terms, body_terms, char_terms) -> None:
+        for term in set(title_terms) | set(meta_terms):
+            if _HAN_WORD_RE.match(term):
+                self.titles[term] = self.titles.get(term, 0) + 1
+        for term in body_terms:
+            if _HAN_WORD_RE.match(term):
+                self.bodies[term] = self.bodies.get(term, 0) + 1
+        self.chars.update(c for c in char_terms if len(c) == 1 and "\u4e00" <= c <= "\u9fff")
+
+    def merge(self, other: WordCounts) -> None:
+        for mine, theirs in ((self.titles, other.titles), (self.bodies, other.bodies)):
+            for word, df in theirs.items():
+                mine[word] = mine.get(word, 0) + df
+        self.chars |= other.chars
 
 
 def vocabulary_path(index_dir: Path, index_name: str) -> Path:

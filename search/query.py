@@ -145,6 +145,8 @@ def _lex(text: str, warnings: list[str]) -> list[_Tok]:
                 out.extend(_with_not(tok, pending_not))
             elif pending_field:
                 warnings.append(f"`{pending_field}:` has no value; ignored")
+            else:   # `""` or a lone quote used to vanish without a word
+                warnings.append("an empty or lone quote was ignored")
             pending_not, pending_field = False, None
             continue
         if kind in ("lparen", "rparen"):
@@ -164,11 +166,19 @@ def _lex(text: str, warnings: list[str]) -> list[_Tok]:
             continue
         if word == "NOT":
             pending_not = True
+            # NOT is always followed by a space, which used to cancel it as a "lone '-'".
+            while i < len(text) and text[i].isspace():
+                i += 1
             continue
         while word.startswith(("-", "－")) and len(word) > 1 and not pending_field:
             pending_not = not pending_not
             word = word[1:]
         if word in ("-", "－"):
+            # `-"a phrase"` and `-(a OR b)`: the '-' lexes alone, but it negates what follows.
+            nxt = _TOKEN_RE.match(text, i) if i < len(text) else None
+            if nxt is not None and nxt.lastgroup in ("quote", "lparen") and not pending_field:
+                pending_not = not pending_not
+                continue
             warnings.append("a lone '-' was ignored")
             continue
         fm = re.match(r"^([A-Za-z\u4e00-\u9fff]+)[:：](.*)$", word)
@@ -201,6 +211,7 @@ class _Parser:
         self.i = 0
         self.warnings = warnings
         self.depth = 0
+        self.flattened = 0       # '(' ignored for nesting too deeply; their ')' are skipped too
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -228,7 +239,13 @@ class _Parser:
 
     def and_expr(self) -> Node | None:
         parts: list[Node] = []
-        while (tok := self.peek()) is not None and tok.kind not in ("or", "rparen"):
+        while (tok := self.peek()) is not None and tok.kind != "or":
+            if tok.kind == "rparen":
+                if not self.flattened:
+                    break
+                self.flattened -= 1
+                self.i += 1
+                continue
             node = self.unary()
             if node is not None:
                 parts.append(node)
@@ -251,9 +268,12 @@ class _Parser:
         assert tok is not None
         self.i += 1
         if tok.kind == "lparen":
-            self.depth += 1
-            if self.depth > 20:
+            if self.depth >= MAX_DEPTH:
+                # Recursing on every '(' overflowed the stack (RecursionError) at ~250 levels.
                 self.warnings.append("parentheses nest too deeply; inner ones were ignored")
+                self.flattened += 1
+                return None
+            self.depth += 1
             node = self.or_expr()
             if (close := self.peek()) is not None and close.kind == "rparen":
                 self.i += 1
@@ -261,6 +281,11 @@ class _Parser:
                 self.warnings.append("a missing ')' was assumed at the end")
             self.depth -= 1
             return node
+        if tok.kind in ("word", "phrase") and tok.field not in ("date", "category", "tag", "author") \
+                and not _searchable(tok.text):
+            # `|||`, `!!!`, `😀`: no word to search; used to return every article without a warning.
+            self.warnings.append(f"“{tok.text}” has no letters, digits or Chinese characters to search for; ignored")
+            return None
         if tok.kind == "phrase":
             if tok.field == "date":
                 return _date_node(tok.text, self.warnings)
@@ -270,6 +295,13 @@ class _Parser:
                 return _date_node(tok.text, self.warnings)
             return Words(tok.text, tok.field)
         return None
+
+
+MAX_DEPTH = 20
+
+
+def _searchable(text: str) -> bool:
+    return analysis._SCAN_RE.search(analysis.fold(text)) is not None
 
 
 def _join_all(parts: list[Node]) -> Node | None:
@@ -398,7 +430,12 @@ class Compiler:
             parts = [q for q in (self.node(n, strict) for n in node.nodes) if q is not None]
             return wq.Or(parts) if parts else None
         if isinstance(node, AllOf):
-            positives = [q for q in (self.node(n, strict) for n in node.nodes if not isinstance(n, Not)) if q is not None]
+            # `category:` / `tag:` / `author:` restrict; only words are optional in the relaxed
+            # pass (it used to let `category:國際 消防` top up with 港聞 articles about 消防).
+            kept = [n for n in node.nodes if _is_restriction(n)]
+            positives = [q for q in (self.node(n, strict) for n in node.nodes
+                                     if not isinstance(n, Not) and not _is_restriction(n)) if q is not None]
+            required = [q for q in (self.node(n, True) for n in kept) if q is not None]
             negatives = [q for q in (self.negative(n.node) for n in node.nodes if isinstance(n, Not)) if q is not None]
             if not positives:
                 base: wq.Query = wq.Every()
@@ -406,6 +443,8 @@ class Compiler:
                 base = wq.And(positives) if len(positives) > 1 else positives[0]
             else:
                 base = wq.Or([wq.And(positives, boost=AND_BONUS), *positives]) if len(positives) > 1 else positives[0]
+            if required:
+                base = wq.And([*required, base]) if positives else (wq.And(required) if len(required) > 1 else required[0])
             if negatives:
                 base = wq.AndNot(base, wq.Or(negatives) if len(negatives) > 1 else negatives[0])
             return base
@@ -511,6 +550,10 @@ class Compiler:
 
     def _unknown(self, token: str) -> bool:
         return self.dictionary is not None and not self.dictionary.get(token)
+
+
+def _is_restriction(node: Node) -> bool:
+    return isinstance(node, (Words, Phrase)) and node.field in ("category", "tag", "author")
 
 
 def _escape_wild(text: str) -> str:

@@ -60,12 +60,16 @@ class IndexMeta:
                 return f"the user dictionary changed ({self.user_dict or 'none'} -> {settings.user_dict or 'none'})"
             if self.variants != settings.variants:
                 return "the variant-character setting changed"
+            current = analyzer_config(settings).segmenter_name()
+            if self.segmenter != current:
+                return f"the index was segmented by {self.segmenter}, this sou uses {current}"
             return "the user dictionary's contents changed"
         return ""
 
 
 def analyzer_config(settings: Settings) -> analysis.AnalyzerConfig:
-    return analysis.AnalyzerConfig(user_dict=settings.user_dict or "", variants=settings.variants)
+    return analysis.AnalyzerConfig(user_dict=settings.user_dict or "", variants=settings.variants,
+                                   segmenter=settings.segmenter)
 
 
 def configure_analysis(settings: Settings) -> None:
