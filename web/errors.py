@@ -1,0 +1,77 @@
+"""Every failure becomes one JSON shape (API) or one friendly page (HTML); never a traceback.
+
+The shape is ``{"error": {"code": "...", "message": "..."}}`` for every status, so API clients
+need one error branch. ``/api/*`` paths get JSON, everything else gets ``error.html``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from search import IndexLocked, IndexMissing, IndexOutdated, SouError
+
+log = logging.getLogger("sou.web")
+
+
+class BadParameter(SouError):
+    """A request parameter of the wrong type or size (``page=abc``, a 10 kB ``q``): HTTP 400.
+    Values of the right type that the engine cannot serve (``per_page=1000``) are QueryError: 422."""
+
+    code = "bad_parameter"
+    http_status = 400
+
+
+_INDEX_ERRORS = (IndexMissing, IndexOutdated, IndexLocked)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def error_response(status: int, code: str, message: str, *, hint: str = "") -> Response:
+    if wants_json():
+        resp = jsonify({"error": {"code": code, "message": message}})
+    else:
+        resp = Response(render_template("error.html", status=status, code=code, message=message, hint=hint),
+                        mimetype="text/html")
+    resp.status_code = status
+    return resp
+
+
+def _sou_error(exc: SouError) -> Response:
+    status = exc.http_status
+    if status >= 500:
+        log.warning("%s %s -> %s %s: %s", request.method, request.path, status, exc.code, exc)
+    hint = ""
+    if isinstance(exc, _INDEX_ERRORS):
+        hint = "The search index is not ready. Build it with `sou reindex PATH`, then reload this page."
+    resp = error_response(status, exc.code, str(exc) or exc.code, hint=hint)
+    if isinstance(exc, _INDEX_ERRORS):
+        resp.headers["Retry-After"] = "30"
+    return resp
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    code = {404: "not_found", 405: "method_not_allowed"}.get(status, (exc.name or "error").lower().replace(" ", "_"))
+    message = exc.description or exc.name or "error"
+    if status == 404:
+        message = "no such page" if not wants_json() else f"no API endpoint at {request.path}"
+    resp = error_response(status, code, message)
+    if status == 405 and "Allow" in exc.get_response().headers:
+        resp.headers["Allow"] = exc.get_response().headers["Allow"]
+    return resp
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(500, "internal", "something went wrong on the server; it has been logged")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(SouError, _sou_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
