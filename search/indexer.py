@@ -257,32 +257,30 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile]) -> _Shard
     shard = _Shard([], [], [], [], WordCounts())
     writer = _new_writer(ix)
     added = 0
-    try:
-        for source in sources:
-            status, payload, warnings = _prepare(source)
-            if status == "ok":
-                writer.add_document(**payload)
-                _count_words(shard.words, payload)
-                added += 1
-                shard.indexed.append(source.id)
-                shard.warnings.extend(f"{source.id}: {w}" for w in warnings)
-            elif status == "draft":
-                shard.warnings.append(f"{payload.path}: skipped, {payload.reason}")
-            else:
-                shard.skipped.append(payload)
-            if _COUNTER is not None:
-                with _COUNTER.get_lock():
-                    _COUNTER.value += 1
-            if writer.pool.count > SEGMENT_POSTINGS:
-                shard.segments.append(writer._finalize_segment())
-                writer._tempstorage.destroy()
-                writer, added = _new_writer(ix), 0
-        if added:
-            shard.segments.append(writer._finalize_segment())
+    for source in sources:
+        status, payload, warnings = _prepare(source)
+        if status == "ok":
+            writer.add_document(**payload)
+            _count_words(shard.words, payload)
+            added += 1
+            shard.indexed.append(source.id)
+            shard.warnings.extend(f"{source.id}: {w}" for w in warnings)
+        elif status == "draft":
+            shard.warnings.append(f"{payload.path}: skipped, {payload.reason}")
         else:
-            writer._close_segment()
-    finally:
-        writer._tempstorage.destroy()
+            shard.skipped.append(payload)
+        if _COUNTER is not None:
+            with _COUNTER.get_lock():
+                _COUNTER.value += 1
+        if writer.pool.count > SEGMENT_POSTINGS:
+            shard.segments.append(writer._finalize_segment())
+            writer, added = _new_writer(ix), 0
+    # Whoosh names one temp folder per index, shared by every worker's writer: the parent
+    # removes it once all of them are done (see _full), never a worker.
+    if added:
+        shard.segments.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
     return shard
 
 
@@ -313,7 +311,7 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, root: Pa
         writer = ix.writer(timeout=settings.lock_timeout)
         writer._close_segment()
         writer._commit_toc([seg for s in shards for seg in s.segments])
-        writer._finish()
+        writer._finish()       # also removes the index's temp folder
     except BaseException:
         store.remove_other_indexes(keep=old.index_name if old else "")
         raise
