@@ -421,10 +421,9 @@ class Engine:
         stored = searcher.stored_fields(docnum)
         title = stored.get("title", "")
         body = stored.get("body", "")
-        reader = searcher.reader()
         if marks:
-            title_marked = Marked(title, _ranges(reader, docnum, "title", title, compiled))
-            body_ranges = _ranges(reader, docnum, "body", body, compiled)
+            title_marked = Marked(title, _ranges(searcher, docnum, "title", title, compiled))
+            body_ranges = _ranges(searcher, docnum, "body", body, compiled)
             snippets = highlight.snippets(body, body_ranges, self.settings.snippets, self.settings.snippet_chars)
         else:
             title_marked = Marked(title)
@@ -460,9 +459,8 @@ class Engine:
             body_ranges: tuple[tuple[int, int], ...] = ()
             if q.strip():
                 compiled = Compiler(self.stopwords, analysis.RUNTIME.jieba().FREQ).compile(parse(q[: self.settings.max_query_length]))
-                reader = searcher.reader()
-                title_ranges = _ranges(reader, docnum, "title", title, compiled)
-                body_ranges = _ranges(reader, docnum, "body", body, compiled)
+                title_ranges = _ranges(searcher, docnum, "title", title, compiled)
+                body_ranges = _ranges(searcher, docnum, "body", body, compiled)
             updated = stored.get("updated")
             return ArticleDetail(
                 id=doc_id, title=Marked(title, title_ranges), body=Marked(body, body_ranges), url=stored.get("url", ""),
@@ -545,9 +543,25 @@ def _groups_in(table: DocTable, ranked, limit: int) -> set[str]:
     return seen
 
 
-def _ranges(reader, docnum: int, field_name: str, text: str, compiled: Compiled) -> tuple[tuple[int, int], ...]:
+def _ranges(searcher, docnum: int, field_name: str, text: str, compiled: Compiled) -> tuple[tuple[int, int], ...]:
+    """Latin words from the offsets stored in the postings of the hit's own segment; Chinese
+    words, phrases and n-gram matches by a search of the folded text, which also lights up a
+    word where jieba cut the text differently."""
     terms = compiled.terms.get(field_name, set())
-    ranges = highlight.posting_ranges(reader, docnum, field_name, terms)
+    latin = [t for t in terms if not analysis._HAN_RE.search(t)]
+    ranges: list[tuple[int, int]] = []
+    if latin:
+        reader, local = _leaf(searcher, docnum)
+        ranges += highlight.posting_ranges(reader, local, field_name, latin)
     needles = list(compiled.phrases) + [t for t in terms if analysis._HAN_RE.search(t)]
     ranges += highlight.exact_ranges(text, needles)
     return highlight.merge(ranges)
+
+
+def _leaf(searcher, docnum: int):
+    """The segment reader holding ``docnum``, and the document's number inside it."""
+    leaves = searcher.leaf_searchers()
+    for sub, offset in reversed(leaves):
+        if docnum >= offset:
+            return sub.reader(), docnum - offset
+    return leaves[0][0].reader(), docnum

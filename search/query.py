@@ -28,7 +28,7 @@ FIELD_ALIASES = {"categories": "category", "cat": "category", "tags": "tag", "�
                  "日期": "date"}
 _QUOTES = {'"': '"', "“": "”", "”": "”", "「": "」", "『": "』", "＂": "＂", "„": "“"}
 AND_BONUS = 1.5          # documents with every clause outrank those with most of them
-PROXIMITY_BOOST = 1.0    # words of a clause near each other
+ADJACENT_BOOST = 1.5     # the words of one clause found side by side
 
 DEFAULT_STOPWORDS = frozenset(
     "的 了 和 与 與 及 或 是 在 也 就 都 而 着 著 吧 吗 嗎 呢 啊 之 其 把 被 让 讓 给 給 对 對 从 從 向 为 為 以 于 於 "
@@ -470,33 +470,38 @@ class Compiler:
         if record:
             self.words.append(node.text)
             self.explain["clauses"].append({"text": node.text, "field": node.field or "all", "words": kept})
-        per_token = [self.token_query(t, title_only, record) for t in kept]
-        if len(per_token) == 1:
+            if len(kept) > 1 and _has_cjk(node.text):
+                self.phrases.append(node.text)     # highlight 香港人 whole, not 香港 + every 人
+        # A one-character token inside a longer word (人 of 香港人) is not a query on its own:
+        # only the word fields, never the n-gram field (which would match nearly everything).
+        single = len(kept) == 1
+        per_token = [self.token_query(t, title_only, record, grams_ok=single or len(t) > 1) for t in kept]
+        if single:
             clause = per_token[0]
         else:
-            near = [wq.Phrase("title", kept, slop=2, boost=FIELD_WEIGHTS["title"])]
+            # The words of one clause side by side (明日 大嶼 as 明日大嶼) earn a bonus.
+            near = [wq.Phrase("title", kept, slop=1, boost=ADJACENT_BOOST)]
             if not title_only:
-                near.append(wq.Phrase("body", kept, slop=4, boost=PROXIMITY_BOOST))
-            alls = wq.And(per_token)
-            if strict:
-                clause = wq.AndMaybe(alls, wq.Or(near))
-            else:
-                clause = wq.Or([wq.AndMaybe(alls, wq.Or(near)), wq.Or(per_token)])
+                near.append(wq.Phrase("body", kept, slop=1, boost=ADJACENT_BOOST))
+            together = wq.AndMaybe(wq.And(per_token), wq.Or(near))
+            clause = together if strict else wq.Or([together, *per_token])
         run = analysis.fold(node.text)
-        if _has_cjk(run) and (len(kept) > 1 or self._unknown(kept[0])):
-            # jieba may cut the text differently from the query: the exact characters match too.
+        fragments = sum(1 for t in kept if len(t) == 1 and _has_cjk(t))
+        unstable = any(self._unknown(t) and len(t) > 1 and _has_cjk(t) for t in kept) or fragments >= 2
+        if _has_cjk(run) and len(kept) > 1 and unstable:
+            # jieba may cut an unknown word (a name, a new term) differently in the text than in
+            # the query: the exact characters match too. Known words segment stably and skip
+            # this (a phrase of common characters is the most expensive query there is).
             grams = analysis.query_ngrams(node.text)
             if len(grams) > 1:
                 exact = [wq.Phrase("title_ngram", grams, boost=FIELD_WEIGHTS["title_ngram"])]
                 if not title_only:
                     exact.append(wq.Phrase("ngram", grams, boost=FIELD_WEIGHTS["ngram"] * 2))
                 clause = wq.Or([clause, *exact])
-                if record:
-                    self.phrases.append(node.text)
         return clause
 
-    def token_query(self, token: str, title_only: bool, record: bool) -> wq.Query:
-        if record:
+    def token_query(self, token: str, title_only: bool, record: bool, grams_ok: bool = True) -> wq.Query:
+        if record and (grams_ok or not _has_cjk(token)):
             self.terms["title"].add(token)
             if not title_only:
                 self.terms["body"].add(token)
@@ -504,7 +509,7 @@ class Compiler:
         if not title_only:
             fields += [("meta", FIELD_WEIGHTS["meta"]), ("body", FIELD_WEIGHTS["body"])]
         parts: list[wq.Query] = [wq.Term(f, token, boost=w) for f, w in fields]
-        if _has_cjk(token):
+        if _has_cjk(token) and grams_ok:
             grams = analysis.query_ngrams(token)
             if len(grams) == 1:
                 parts.append(wq.Term("title_ngram", grams[0], boost=FIELD_WEIGHTS["title_ngram"]))
