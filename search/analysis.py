@@ -102,7 +102,9 @@ class _Runtime:
     """Per-process state: the translate table and one jieba tokenizer, built once, lazily."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        # Reentrant: loading jieba with a user dictionary normalises its words, and normalize()
+        # builds the folding table under this same lock (a plain Lock deadlocked right there).
+        self.lock = threading.RLock()
         self.config = AnalyzerConfig()
         self.cache_dir: Path | None = None
         self._table: dict[int, str] | None = None

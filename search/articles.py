@@ -35,10 +35,15 @@ MAX_BYTES = 20 * 1024 * 1024   # a "Markdown article" larger than this is not on
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FRONT_RE = re.compile(r"\A(?:[ \t]*\n)*(?P<fence>---|\+\+\+)[ \t]*\n(?P<meta>.*?)(?:\n|\A)[ \t]*(?P=fence)[ \t]*(?:\n|\Z)", re.S)
 _KEY_LINE_RE = re.compile(r"^[ \t]*([A-Za-z_][\w\-]*)[ \t]*[:=][ \t]?(.*)$")
-_WIKI_ATTR_RE = re.compile(r"[ \t]*\{\.[\w\- .]+\}[ \t]*$", re.M)
+# The (?<![ \t]) and the (?!\{\{) / (?!\{%) guards keep these linear: without them every space of a long
+# run of spaces, or every `{{<` / `{%` that never closes, rescanned the rest of the line or file (a
+# 40 kB file of spaces took 9 s; reliability issue 5, tests/test_reliability_input.py).
+_WIKI_ATTR_RE = re.compile(r"(?<![ \t])[ \t]*\{\.[\w\- .]+\}[ \t]*$", re.M)
 # Hugo shortcodes and Liquid tags are template syntax, not text: {{< video … >}}, {% raw %}.
-_TEMPLATE_RE = re.compile(r"\{\{[<%].*?[%>]\}\}|\{%-?.*?-?%\}", re.S)
-_HEADING_RE = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+_TEMPLATE_RE = re.compile(r"\{\{[<%](?:(?!\{\{).)*?[%>]\}\}|\{%-?(?:(?!\{%).)*?-?%\}", re.S)
+# `(.+?)[ \t#]*$` backtracked quadratically on `# a<40,000 spaces>b` (9 s): take the whole rest of the
+# line and strip the closing spaces/#s in _heading_text() instead (issue 5).
+_HEADING_RE = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+)$", re.M)
 _SPACE_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")   # U+200D too (zero-width joiner)
 _BLANKS_RE = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
@@ -212,6 +217,11 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, list[str]]:
     except Exception as exc:  # noqa: BLE001 - yaml/toml raise many types
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         warnings.append(f"front matter does not parse ({type(exc).__name__}: {reason}); read line by line")
+    if meta is not None and _oversized(meta):
+        # YAML aliases (`b: [*a, *a, ...]`, the "billion laughs") build a tiny object graph that
+        # walking expands: 8 lines of front matter took 46 s in keywords() (issue 5).
+        warnings.append(f"front matter expands to more than {MAX_META_NODES:,} values; read line by line")
+        meta = None
     if meta is None:
         meta = _read_key_lines(raw)
     else:
@@ -222,6 +232,24 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, list[str]]:
             if not isinstance(meta.get(key), str) and isinstance(lines.get(key), str) and lines[key]:
                 meta[key] = lines[key]
     return meta, body, warnings
+
+
+MAX_META_NODES = 100_000
+
+
+def _oversized(value: Any, budget: int = MAX_META_NODES) -> bool:
+    """True when walking ``value`` visits more than ``budget`` values (shared ones each time)."""
+    stack, seen = [value], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > budget:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+    return False
 
 
 def _read_key_lines(raw: str) -> dict[str, Any]:
@@ -384,12 +412,18 @@ def _first_heading(markdown: str) -> tuple[re.Match[str], str] | None:
             continue
         m = _HEADING_RE.match(line)
         if m:
-            text = markdown_to_text(m.group(2)).strip()
+            text = markdown_to_text(_heading_text(m.group(2))).strip()
             # Re-anchor the match to the whole markdown so the caller can cut it out.
             whole = re.compile(re.escape(line) + r"\n?").search(markdown, line_match.start())
             return (whole, text) if whole and text else None
         return None
     return None
+
+
+def _heading_text(raw: str) -> str:
+    """What the old ``(.+?)[ \t#]*$`` captured: the text without closing spaces and #s, but at
+    least its first character."""
+    return raw.rstrip(" \t#") or raw[:1]
 
 
 def _same_text(a: str, b: str) -> bool:

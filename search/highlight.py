@@ -135,9 +135,28 @@ def snippets(text: str, ranges: tuple[tuple[int, int], ...], count: int = 2, siz
         prefix = "…" if a > 0 and text[a - 1] not in "\n。！？；!?;" else ""
         suffix = "…" if b < len(text) and text[b - 1] not in "\n。！？；!?;" else ""
         shifted = tuple((s + len(prefix), e + len(prefix)) for s, e in piece_ranges)
-        flat = (prefix + piece + suffix).replace("\n", " ")
-        out.append(Marked(flat, shifted))
+        out.append(_one_line(prefix + piece + suffix, shifted))
     return tuple(out)
+
+
+def _one_line(text: str, ranges: tuple[tuple[int, int], ...]) -> Marked:
+    """Paragraph breaks and runs of spaces become one space; ranges follow the characters."""
+    keep: list[int] = []            # new index -> old index
+    chars: list[str] = []
+    for i, ch in enumerate(text):
+        if ch in " \n\t":
+            if chars and chars[-1] == " ":
+                continue
+            ch = " "
+        chars.append(ch)
+        keep.append(i)
+    new_of = {old: new for new, old in enumerate(keep)}
+    moved = []
+    for s, e in ranges:
+        starts = [new_of[i] for i in range(s, e) if i in new_of]
+        if starts:
+            moved.append((starts[0], starts[-1] + 1))
+    return Marked("".join(chars), tuple(moved))
 
 
 def _cut_end(text: str, start: int, size: int) -> int:

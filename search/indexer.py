@@ -243,10 +243,46 @@ class MemoryPool:
 SEGMENT_POSTINGS = 6_000_000     # start a new segment past this many postings (bounds memory)
 
 
+class _PoolWriter(SegmentWriter):
+    """A segment writer over a MemoryPool that hands each term's postings to the codec in one
+    loop, instead of Whoosh's generic one-posting-at-a-time merge loop (about a third of the
+    time of a build went there)."""
+
+    def __init__(self, ix) -> None:
+        super().__init__(ix, _lk=False, codec=SouCodec())
+        self.pool = MemoryPool()
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        fw = self.fieldwriter
+        for fieldname in sorted(self.pool.fields):
+            terms = self.pool.fields[fieldname]
+            fw.start_field(fieldname, self.schema[fieldname])
+            for tbytes in sorted(terms):
+                fw.start_term(tbytes)
+                _add_postings(fw._postwriter, terms[tbytes])
+                fw.finish_term()
+            fw.finish_field()
+        fw.close()
+
+
+def _add_postings(pw, postings: list[tuple[int, float, bytes]]) -> None:
+    """W3PostingsWriter.add_posting for a whole list, without its per-call type asserts (the
+    values come from our own encoder). Whoosh-reloaded is pinned, so its internals are stable."""
+    limit = pw._blocklimit
+    for docnum, weight, vbytes in postings:
+        if len(pw._ids) >= limit:
+            pw._write_block()
+        pw._ids.append(docnum)
+        pw._weights.append(weight)
+        if weight > pw._maxweight:
+            pw._maxweight = weight
+        if vbytes:
+            pw._values.append(vbytes)
+
+
 def _new_writer(ix) -> SegmentWriter:
-    writer = SegmentWriter(ix, _lk=False, codec=SouCodec())
-    writer.pool = MemoryPool()
-    return writer
+    return _PoolWriter(ix)
 
 
 def _build_shard(index_dir: str, name: str, sources: list[SourceFile]) -> _Shard:

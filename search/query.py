@@ -484,7 +484,10 @@ class Compiler:
             if not title_only:
                 near.append(wq.Phrase("body", kept, slop=1, boost=ADJACENT_BOOST))
             together = wq.AndMaybe(wq.And(per_token), wq.Or(near))
-            clause = together if strict else wq.Or([together, *per_token])
+            # Relaxed, a clause may match by part of its words, but not by a lone character
+            # cut out of it (人 of 白衣人 would match nearly every article).
+            parts = [p for p, t in zip(per_token, kept, strict=True) if len(t) > 1 or not _has_cjk(t)] or per_token
+            clause = together if strict else wq.Or([together, *parts])
         run = analysis.fold(node.text)
         fragments = sum(1 for t in kept if len(t) == 1 and _has_cjk(t))
         unstable = any(self._unknown(t) and len(t) > 1 and _has_cjk(t) for t in kept) or fragments >= 2
