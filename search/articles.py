@@ -44,6 +44,7 @@ _TEMPLATE_RE = re.compile(r"\{\{[<%](?:(?!\{\{).)*?[%>]\}\}|\{%-?(?:(?!\{%).)*?-
 # `(.+?)[ \t#]*$` backtracked quadratically on `# a<40,000 spaces>b` (9 s): take the whole rest of the
 # line and strip the closing spaces/#s in _heading_text() instead (issue 5).
 _HEADING_RE = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+)$", re.M)
+_LINE_RE = re.compile(r".*\n?")
 _SPACE_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")   # U+200D too (zero-width joiner)
 _BLANKS_RE = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
@@ -413,8 +414,9 @@ def _first_heading(markdown: str) -> tuple[re.Match[str], str] | None:
         m = _HEADING_RE.match(line)
         if m:
             text = markdown_to_text(_heading_text(m.group(2))).strip()
-            # Re-anchor the match to the whole markdown so the caller can cut it out.
-            whole = re.compile(re.escape(line) + r"\n?").search(markdown, line_match.start())
+            # Re-anchor the match to the whole markdown so the caller can cut it out. (The line
+            # used to be compiled as a regex of its own: seconds for a 500 kB heading; issue 5.)
+            whole = _LINE_RE.match(markdown, line_match.start())
             return (whole, text) if whole and text else None
         return None
     return None

@@ -72,7 +72,8 @@ class Settings:
                 raise ConfigError(f"{toml_path}: {exc}") from None
             data = data.get("sou", data)
             for key, value in data.items():
-                values[_check_name(key, str(toml_path))] = _coerce(key, value, str(toml_path))
+                name = _check_name(key, str(toml_path))
+                values[name] = _coerce(name, value, str(toml_path))
         env = os.environ if environ is None else environ
         for key, value in env.items():
             if key.startswith("SOU_"):
@@ -81,7 +82,8 @@ class Settings:
                     values[name] = _coerce(name, value, key)
         for key, value in (overrides or {}).items():
             if value is not None:
-                values[_check_name(key, "override")] = _coerce(key, value, "override")
+                name = _check_name(key, "override")
+                values[name] = _coerce(name, value, "override")
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:

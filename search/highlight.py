@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from whoosh.matching import ReadTooFar
+
 from . import analysis
 from .models import Marked
 
@@ -27,10 +29,12 @@ def posting_ranges(reader, docnum: int, field: str, terms: Iterable[str]) -> lis
             if (field, term) not in reader:
                 continue
             m = reader.postings(field, term)
+            if not m.is_active():      # every document with the term was deleted
+                continue
             m.skip_to(docnum)
             if m.is_active() and m.id() == docnum:
                 out.extend((start, end) for _, start, end in m.value_as("characters"))
-        except (KeyError, ValueError):   # a field without characters, or an odd term
+        except (KeyError, ValueError, ReadTooFar):   # no characters, an odd term, a drained list
             continue
     return out
 
