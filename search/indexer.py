@@ -249,7 +249,7 @@ class _PoolWriter(SegmentWriter):
     time of a build went there)."""
 
     def __init__(self, ix) -> None:
-        super().__init__(ix, _lk=False, codec=SouCodec())
+        super().__init__(ix, _lk=False, codec=SouCodec(), compound=False)
         self.pool = MemoryPool()
 
     def _flush_segment(self) -> None:
@@ -438,7 +438,7 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
     if not changed and not removed:
         summary.documents = len(state)
         return
-    writer = ix.writer(timeout=settings.lock_timeout, limitmb=128, codec=SouCodec())
+    writer = ix.writer(timeout=settings.lock_timeout, limitmb=128, codec=SouCodec(), compound=False)
     counts = WordCounts()
     try:
         for done, (source, (status, payload, warnings)) in enumerate(_prepared(changed, settings), 1):
