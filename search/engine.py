@@ -202,6 +202,21 @@ class Engine:
                 self._searcher.close()
                 self._searcher = None
 
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # Segment files are real open files: an engine dropped without close() must not leak them.
+        searcher = getattr(self, "_searcher", None)
+        if searcher is not None:
+            try:
+                searcher.close()
+            except Exception:  # noqa: BLE001, S110 - interpreter shutdown; nothing left to do
+                pass
+
     def health(self) -> dict[str, Any]:
         with self._lock:
             meta = self._meta

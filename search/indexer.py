@@ -24,7 +24,7 @@ from whoosh.writing import SegmentWriter
 from . import analysis
 from .articles import DraftSkipped, SourceFile, body_key, discover, parse_file, zone
 from .config import Settings
-from .errors import ArticleError, IndexUnwritable, SouError
+from .errors import ArticleError, IndexOutdated, IndexUnwritable, SouError
 from .models import Article, ReindexSummary, Skipped
 from .pinyin import PinyinVocabulary, WordCounts, vocabulary_path
 from .schema import SCHEMA_VERSION, PreAnalyzed, SouCodec, build_schema
@@ -147,7 +147,12 @@ def reindex(settings: Settings, root: str | os.PathLike | None = None, *, full: 
     start = time.monotonic()
     zone(settings.timezone)   # a bad zone fails before any work
     with store.writer_lock():
-        meta = store.read_meta()
+        try:
+            meta, unreadable = store.read_meta(), ""
+        except IndexOutdated as exc:
+            # An unreadable or foreign sou.json says "run `sou reindex --full`", and that very
+            # command used to fail on the same file (issue 5): rebuild from scratch instead.
+            meta, unreadable = None, str(exc).split(": run `", 1)[0]
         root_path = _resolve_root(root, meta, settings)
         summary = ReindexSummary(root=str(root_path), index_dir=str(store.dir), full=full)
         if meta is not None and not full:
@@ -158,6 +163,7 @@ def reindex(settings: Settings, root: str | os.PathLike | None = None, *, full: 
                 summary.full, summary.reason = True, reason
         if meta is None:
             summary.full = True
+            summary.reason = summary.reason or unreadable
         configure_analysis(settings)
         sources = list(discover(root_path, drafts=settings.drafts))
         try:

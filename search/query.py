@@ -432,11 +432,14 @@ class Compiler:
         if isinstance(node, AllOf):
             # `category:` / `tag:` / `author:` restrict; only words are optional in the relaxed
             # pass (it used to let `category:國際 消防` top up with 港聞 articles about 消防).
-            kept = [n for n in node.nodes if _is_restriction(n)]
-            positives = [q for q in (self.node(n, strict) for n in node.nodes
+            # A clause made only of stop words (的, the) is dropped when other clauses remain.
+            content = [n for n in node.nodes if not self._only_stopwords(n)]
+            nodes = content if any(not isinstance(n, Not) for n in content) else list(node.nodes)
+            kept = [n for n in nodes if _is_restriction(n)]
+            positives = [q for q in (self.node(n, strict) for n in nodes
                                      if not isinstance(n, Not) and not _is_restriction(n)) if q is not None]
             required = [q for q in (self.node(n, True) for n in kept) if q is not None]
-            negatives = [q for q in (self.negative(n.node) for n in node.nodes if isinstance(n, Not)) if q is not None]
+            negatives = [q for q in (self.negative(n.node) for n in nodes if isinstance(n, Not)) if q is not None]
             if not positives:
                 base: wq.Query = wq.Every()
             elif strict:
@@ -449,6 +452,12 @@ class Compiler:
                 base = wq.AndNot(base, wq.Or(negatives) if len(negatives) > 1 else negatives[0])
             return base
         return None
+
+    def _only_stopwords(self, node: Node) -> bool:
+        if not isinstance(node, Words) or node.field is not None or not self.stopwords:
+            return False
+        toks = [t.text for t in analysis.tokenize(node.text, "query")]
+        return bool(toks) and all(t in self.stopwords for t in toks)
 
     def negative(self, node: Node) -> wq.Query | None:
         if isinstance(node, Words):
