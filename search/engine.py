@@ -26,7 +26,7 @@ from . import analysis, highlight
 from .config import Settings
 from .errors import IndexMissing, NotFound, QueryError
 from .models import SORTS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
-from .pinyin import PinyinVocabulary, vocabulary_path
+from .pinyin import PinyinVocabulary, load_vocabulary
 from .query import AllOf, AnyOf, Compiled, Compiler, DateRange, Words, load_stopwords, parse, parse_date_range
 from .schema import FACET_FIELDS, FOLDED_FIELDS
 from .store import META_FILE, IndexStore, configure_analysis
@@ -194,7 +194,7 @@ class Engine:
     def _load_pinyin(self) -> None:
         self.pinyin = None
         if self.settings.pinyin and self._meta is not None:
-            self.pinyin = PinyinVocabulary.load(vocabulary_path(self.store.dir, self._meta.index_name))
+            self.pinyin = load_vocabulary(self.store.dir, self._meta.index_name)
 
     def close(self) -> None:
         with self._lock:

@@ -19,14 +19,15 @@ from typing import Any
 
 from whoosh import writing
 from whoosh.filedb.filestore import FileStorage
+from whoosh.util.filelock import try_for
 from whoosh.writing import SegmentWriter
 
 from . import analysis
 from .articles import DraftSkipped, SourceFile, body_key, discover, parse_file, zone
 from .config import Settings
-from .errors import ArticleError, IndexOutdated, IndexUnwritable, SouError
+from .errors import ArticleError, IndexLocked, IndexOutdated, IndexUnwritable, SouError
 from .models import Article, ReindexSummary, Skipped
-from .pinyin import PinyinVocabulary, WordCounts, vocabulary_path
+from .pinyin import PinyinVocabulary, WordCounts, chars_path, delta_path, vocabulary_path
 from .schema import SCHEMA_VERSION, PreAnalyzed, SouCodec, build_schema
 from .store import IndexMeta, IndexStore, analyzer_config, configure_analysis, now_iso
 
@@ -405,21 +406,19 @@ def _build_parallel(store: IndexStore, name: str, sources: list[SourceFile], set
 
 
 def indexed_state(ix) -> dict[str, tuple[int, float, str]]:
-    """id -> (size, mtime, content hash) of every document, read from columns (fast)."""
+    """id -> (size, mtime, content hash) of every live document, read segment by segment from
+    the columns (iterating a column is far cheaper than indexing it per document)."""
+    state: dict[str, tuple[int, float, str]] = {}
     with ix.searcher() as searcher:
-        reader = searcher.reader()
-        ids = reader.column_reader("id")
-        sizes = reader.column_reader("size")
-        mtimes = reader.column_reader("mtime")
-        hashes = reader.column_reader("content_hash")
-        state = {}
-        for docnum in reader.all_doc_ids():
-            doc_id = ids[docnum]
-            if isinstance(doc_id, bytes):
-                doc_id = doc_id.decode("utf-8")
-            digest = hashes[docnum]
-            state[doc_id] = (int(sizes[docnum]), mtimes[docnum] / 1e6,
-                             digest.decode("ascii") if isinstance(digest, bytes) else digest)
+        for leaf in searcher.reader().leaf_readers():
+            reader = leaf[0] if isinstance(leaf, tuple) else leaf
+            columns = [list(reader.column_reader(name)) for name in ("id", "size", "mtime", "content_hash")]
+            for docnum, (doc_id, size, mtime, digest) in enumerate(zip(*columns, strict=True)):
+                if reader.is_deleted(docnum):
+                    continue
+                if isinstance(doc_id, bytes):
+                    doc_id = doc_id.decode("utf-8")
+                state[doc_id] = (int(size), mtime / 1e6, digest.decode("ascii") if isinstance(digest, bytes) else digest)
     return state
 
 
@@ -444,7 +443,7 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
     if not changed and not removed:
         summary.documents = len(state)
         return
-    writer = ix.writer(timeout=settings.lock_timeout, limitmb=128, codec=SouCodec(), compound=False)
+    writer = _open_writer(ix, settings)
     counts = WordCounts()
     try:
         for done, (source, (status, payload, warnings)) in enumerate(_prepared(changed, settings), 1):
@@ -475,7 +474,7 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
             summary.deleted += 1
         writer.commit(mergetype=writing.MERGE_SMALL)
     except BaseException:
-        writer.cancel()
+        _cancel(writer)
         raise
     with ix.searcher() as searcher:
         summary.documents = searcher.doc_count()
@@ -487,6 +486,36 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
     store.write_meta(meta)
 
 
+def _open_writer(ix, settings: Settings) -> SegmentWriter:
+    """``ix.writer()``, but Whoosh's write lock is released when the writer cannot be built:
+    SegmentWriter writes the new segment's first bytes in its constructor, and on a full disk
+    it raised there with the lock still held (until the garbage collector found the half-built
+    writer), so the next reindex in the same process died with a raw LockError (issue 5)."""
+    lock = ix.lock("WRITELOCK")
+    if not try_for(lock.acquire, timeout=settings.lock_timeout, delay=0.1):
+        raise IndexLocked(f"another writer holds the Whoosh lock of {ix.storage.folder}; "
+                          "wait for it to finish or raise --lock-timeout")
+    try:
+        writer = SegmentWriter(ix, _lk=False, limitmb=128, codec=SouCodec(), compound=False)
+    except BaseException:
+        lock.release()
+        raise
+    writer.writelock = lock          # released by commit() / cancel() as usual
+    return writer
+
+
+def _cancel(writer) -> None:
+    """Cancel a failed writer and always release Whoosh's write lock. On a full disk cancel()
+    fails too (closing the segment files writes), which left the lock held: every later
+    incremental reindex in the same process then died with a raw whoosh LockError (issue 5)."""
+    try:
+        writer.cancel()
+    except OSError:
+        if writer.writelock is not None and not writer.is_closed:
+            writer.writelock.release()
+            writer.is_closed = True
+
+
 def _count_words(counts: WordCounts, doc: dict[str, Any]) -> None:
     def terms(name: str) -> list[str]:
         value = doc.get(name)
@@ -496,16 +525,24 @@ def _count_words(counts: WordCounts, doc: dict[str, Any]) -> None:
 
 
 def _write_pinyin(store: IndexStore, name: str, settings: Settings, counts: WordCounts, update: bool) -> None:
-    """The pinyin vocabulary is built here, from the words this reindex wrote, so queries
-    only look words up; an incremental reindex adds its new words to the saved one."""
+    """The pinyin vocabulary is built here, from the words this reindex wrote, so queries only
+    look words up. A full build writes it whole (with pypinyin's phrase readings); an
+    incremental reindex adds its words to a small delta file, read with the saved character
+    readings."""
     if not settings.pinyin:
         return
-    path = vocabulary_path(store.dir, name)
-    vocab = PinyinVocabulary.load(path) if update else None
-    if vocab is None:
-        vocab = PinyinVocabulary()
-    vocab.update(counts)
-    vocab.save(path)
+    if not update:
+        vocab = PinyinVocabulary.from_counts(counts)
+        vocab.save(vocabulary_path(store.dir, name))
+        PinyinVocabulary(chars=vocab.chars).save(chars_path(store.dir, name))
+        delta_path(store.dir, name).unlink(missing_ok=True)
+        return
+    chars = PinyinVocabulary.load(chars_path(store.dir, name))
+    if chars is None:
+        return
+    delta = PinyinVocabulary.load(delta_path(store.dir, name)) or PinyinVocabulary()
+    delta.update(counts, sounds=chars.sound_of)
+    delta.save(delta_path(store.dir, name))
 
 
 def _same_content(source: SourceFile, digest: str) -> bool:

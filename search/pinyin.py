@@ -88,10 +88,12 @@ class PinyinVocabulary:
         vocab.update(counts)
         return vocab
 
-    def update(self, counts: WordCounts) -> None:
+    def update(self, counts: WordCounts, sounds=None) -> None:
         """Add words (with document frequencies) seen by a reindex. Body words count when they
-        occur in 3+ documents; title, tag and category words always, and they feed initials."""
-        r = readings()
+        occur in 3+ documents; title, tag and category words always, and they feed initials.
+        ``sounds`` maps a word to its syllables (default: pypinyin's tables)."""
+        r = readings() if sounds is None else None
+        word_sounds = sounds or r.word
         weights: dict[str, int] = {}
         for word, df in counts.titles.items():
             weights[word] = weights.get(word, 0) + 3 * df
@@ -99,18 +101,33 @@ class PinyinVocabulary:
             if df >= 3 or word in counts.titles:
                 weights[word] = weights.get(word, 0) + df
         for word, weight in weights.items():
-            sylls = r.word(word)
+            sylls = word_sounds(word)
             if not all(sylls):
                 continue
             self.syllables.update(sylls)
             _add(self.full, "".join(sylls), word, weight)
             if word in counts.titles and len(word) <= 5:
                 _add(self.initials, "".join(s[0] for s in sylls), word, counts.titles[word])
-        for ch in counts.chars:
-            if ch not in self.chars:
-                reading = r.char(ch)
-                if reading:
-                    self.chars[ch] = reading
+        if r is not None:
+            for ch in counts.chars:
+                if ch not in self.chars:
+                    reading = r.char(ch)
+                    if reading:
+                        self.chars[ch] = reading
+
+    def merge(self, other: PinyinVocabulary) -> None:
+        """Fold an incremental reindex's additions into this vocabulary."""
+        for mine, theirs in ((self.full, other.full), (self.initials, other.initials)):
+            for key, entries in theirs.items():
+                for word, weight in entries:
+                    _add(mine, key, word, weight)
+        self.syllables |= other.syllables
+        for ch, reading in other.chars.items():
+            self.chars.setdefault(ch, reading)
+
+    def sound_of(self, word: str) -> list[str]:
+        """Syllables from the saved character readings (no pypinyin needed)."""
+        return [self.chars.get(ch, "") for ch in word]
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -224,3 +241,22 @@ class WordCounts:
 
 def vocabulary_path(index_dir: Path, index_name: str) -> Path:
     return index_dir / f"pinyin-{index_name}.json"
+
+
+def delta_path(index_dir: Path, index_name: str) -> Path:
+    """Additions by incremental reindexes: small, so a one-file reindex never rewrites (or even
+    reads) the whole vocabulary, and never imports pypinyin."""
+    return index_dir / f"pinyin-{index_name}.delta.json"
+
+
+def chars_path(index_dir: Path, index_name: str) -> Path:
+    return index_dir / f"pinyin-{index_name}.chars.json"
+
+
+def load_vocabulary(index_dir: Path, index_name: str) -> PinyinVocabulary | None:
+    vocab = PinyinVocabulary.load(vocabulary_path(index_dir, index_name))
+    if vocab is not None:
+        delta = PinyinVocabulary.load(delta_path(index_dir, index_name))
+        if delta is not None:
+            vocab.merge(delta)
+    return vocab
