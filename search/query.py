@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from whoosh import query as wq
 
 from . import analysis
+from .phrase import Adjacent
 from .schema import FIELD_WEIGHTS
 
 FIELDS = {"title", "category", "tag", "author", "date"}
@@ -489,9 +490,7 @@ class Compiler:
             clause = per_token[0]
         else:
             # The words of one clause side by side (明日 大嶼 as 明日大嶼) earn a bonus.
-            near = [wq.Phrase("title", kept, slop=1, boost=ADJACENT_BOOST)]
-            if not title_only:
-                near.append(wq.Phrase("body", kept, slop=1, boost=ADJACENT_BOOST))
+            near = [Adjacent("title", kept, boost=ADJACENT_BOOST)]
             together = wq.AndMaybe(wq.And(per_token), wq.Or(near))
             # Relaxed, a clause may match by part of its words, but not by a lone character
             # cut out of it (人 of 白衣人 would match nearly every article).
@@ -506,9 +505,9 @@ class Compiler:
             # this (a phrase of common characters is the most expensive query there is).
             grams = analysis.query_ngrams(node.text)
             if len(grams) > 1:
-                exact = [wq.Phrase("title_ngram", grams, boost=FIELD_WEIGHTS["title_ngram"])]
+                exact = [Adjacent("title_ngram", grams, boost=FIELD_WEIGHTS["title_ngram"])]
                 if not title_only:
-                    exact.append(wq.Phrase("ngram", grams, boost=FIELD_WEIGHTS["ngram"] * 2))
+                    exact.append(Adjacent("ngram", grams, boost=FIELD_WEIGHTS["ngram"] * 2))
                 clause = wq.Or([clause, *exact])
         return clause
 
@@ -528,9 +527,9 @@ class Compiler:
                 if not title_only:
                     parts.append(wq.Term("ngram", grams[0], boost=FIELD_WEIGHTS["ngram"]))
             elif self._unknown(token) or len(token) >= 4:
-                parts.append(wq.Phrase("title_ngram", grams, boost=FIELD_WEIGHTS["title_ngram"]))
+                parts.append(Adjacent("title_ngram", grams, boost=FIELD_WEIGHTS["title_ngram"]))
                 if not title_only:
-                    parts.append(wq.Phrase("ngram", grams, boost=FIELD_WEIGHTS["ngram"]))
+                    parts.append(Adjacent("ngram", grams, boost=FIELD_WEIGHTS["ngram"]))
         return wq.Or(parts)
 
     def phrase_query(self, node: Phrase, record: bool = True) -> wq.Query | None:
@@ -546,14 +545,14 @@ class Compiler:
             self.explain["clauses"].append({"text": node.text, "field": node.field or "all", "phrase": grams})
         one = len(grams) == 1
         parts = [wq.Term("title_ngram", grams[0], boost=FIELD_WEIGHTS["title"]) if one
-                 else wq.Phrase("title_ngram", grams, boost=FIELD_WEIGHTS["title"])]
+                 else Adjacent("title_ngram", grams, boost=FIELD_WEIGHTS["title"])]
         if node.field != "title":
             parts.append(wq.Term("ngram", grams[0], boost=FIELD_WEIGHTS["body"]) if one
-                         else wq.Phrase("ngram", grams, boost=FIELD_WEIGHTS["body"]))
+                         else Adjacent("ngram", grams, boost=FIELD_WEIGHTS["body"]))
             words = [t.text for t in analysis.tokenize(node.text, "query")]
             if words:   # tags and categories hold whole words, not an n-gram field
                 parts.append(wq.Term("meta", words[0], boost=FIELD_WEIGHTS["meta"]) if len(words) == 1
-                             else wq.Phrase("meta", words, boost=FIELD_WEIGHTS["meta"]))
+                             else Adjacent("meta", words, boost=FIELD_WEIGHTS["meta"]))
         return wq.Or(parts)
 
     def keyword_query(self, name: str, value: str) -> wq.Query:

@@ -48,7 +48,7 @@ def correct_words(engine: Engine, searcher, words: list[str], total: int, filter
     if compiled.strict is None:
         return None
     found = searcher.search(compiled.strict, filter=filter_q, limit=1).estimated_length()
-    if found >= max(3, 2 * total + 1):
+    if found >= 2 * total + 1:     # clearly more: at least one more than twice as many
         return candidate
     return None
 

@@ -31,8 +31,9 @@ from search.models import Article
 from search.query import FIELD_ALIASES, FIELDS, Compiler, DateRange, ParsedQuery, parse
 
 NAME = "x.md"
-FAST = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=150, deadline=None, derandomize=True,
+FAST = settings(max_examples=200, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -434,8 +435,10 @@ def check_results(engine, req: SearchRequest, results: SearchResults) -> None:
     json.dumps(results.to_dict(), default=str)          # what the API serialises
 
 
-ENGINE = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-LONG = settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+ENGINE = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=[HealthCheck.too_slow])
+LONG = settings(max_examples=12, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
 
 
 @ENGINE

@@ -373,7 +373,7 @@ PARAMS = st.lists(st.one_of(
     st.tuples(st.text(max_size=8), st.text(max_size=8)),
 ), max_size=8)
 
-WEB = settings(max_examples=200, deadline=None, derandomize=True,
+WEB = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
@@ -404,7 +404,7 @@ def test_api_search_on_random_parameters(demo_client, params):
         assert len(body["hits"]) <= body["per_page"]
 
 
-@settings(max_examples=100, deadline=None, derandomize=True,
+@settings(max_examples=100, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(params=PARAMS)
 def test_search_page_on_random_parameters(demo_client, params):
@@ -413,7 +413,8 @@ def test_search_page_on_random_parameters(demo_client, params):
     assert resp.mimetype == "text/html"
 
 
-@WEB
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(raw=st.lists(st.tuples(st.binary(max_size=12), st.binary(max_size=60)), max_size=6))
 def test_api_search_on_undecodable_query_strings(demo_client, raw):
     """Percent-escapes that are not UTF-8 (%FF), NULs, lone separators."""
@@ -423,7 +424,7 @@ def test_api_search_on_undecodable_query_strings(demo_client, raw):
     check_api(demo_client.get("/api/search", query_string=raw_query.decode("latin-1")))
 
 
-@settings(max_examples=100, deadline=None, derandomize=True,
+@settings(max_examples=100, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(q=st.text(max_size=520), fmt=st.sampled_from(["", "opensearch"]))
 def test_api_suggest_on_random_text(demo_client, q, fmt):

@@ -106,9 +106,9 @@ def page(browser, request):
 
 
 def check_inert(pg) -> None:
-    assert pg.evaluate(LIVE_MARKUP_JS) == []
-    assert pg.dialogs == []
-    assert pg.errors == []
+    """No dialog fired, no markup from the corpus is live in the DOM, no script error."""
+    assert {"dialogs": pg.dialogs, "live markup": pg.evaluate(LIVE_MARKUP_JS), "errors": pg.errors} == \
+        {"dialogs": [], "live markup": [], "errors": []}
 
 
 def test_hostile_results_are_inert_text(page, base_url):
