@@ -289,7 +289,7 @@ def wait_for_lock(index: Path, proc: subprocess.Popen) -> None:
 def test_second_reindex_fails_with_a_clear_message_while_one_runs(corpus: Path, cfg: Settings, tmp_path: Path):
     index = Path(cfg.index_dir)
     write_articles(corpus, range(N_ARTICLES, N_ARTICLES + 5))
-    first = start_sou("reindex", corpus, "--index", index, "--full", cwd=tmp_path)
+    first = start_sou("reindex", corpus, "--index", index, cwd=tmp_path)        # incremental
     try:
         wait_for_lock(index, first)
         os.kill(first.pid, signal.SIGSTOP)     # hold it mid-run: the overlap is certain
