@@ -248,8 +248,7 @@ class Engine:
         with self._lock:
             searcher, table = self._searcher, self._table
             assert searcher is not None and table is not None
-            compiler = Compiler(self.stopwords, analysis.RUNTIME.jieba().FREQ)
-            compiled = compiler.compile(parsed)
+            compiled = self.compiler().compile(parsed)
             filter_q = self._filter(request, parsed.dates, warnings)
             ranked, expanded = self._rank(searcher, table, compiled, filter_q, sort, parsed.empty)
             ranked = self._pinyin_fallback(searcher, table, q, parsed, ranked, filter_q, sort, expanded, compiled)
@@ -358,7 +357,7 @@ class Engine:
             return ranked
         alt = AllOf(tuple(AnyOf(tuple(Words(w) for w in options)) if len(options) > 1 else Words(options[0])
                           for options in words))
-        alt_compiled = Compiler(self.stopwords, analysis.RUNTIME.jieba().FREQ).compile(type(parsed)(alt))
+        alt_compiled = self.compiler().compile(type(parsed)(alt))
         extra, _ = self._rank(searcher, table, alt_compiled, filter_q, "relevance", False)
         seen = {d for d, _ in ranked}
         extra = [(d, s) for d, s in extra if d not in seen]
@@ -461,19 +460,27 @@ class Engine:
         return correct_words(self, searcher, compiled.words, total, filter_q)
 
     # -- articles ---------------------------------------------------------------------------
+    def _lookup(self, doc_id: str):
+        """(searcher, doc table, docnum) of an indexed article; ids are never file paths."""
+        searcher, table = self._searcher, self._table
+        assert searcher is not None and table is not None
+        docnum = table.by_id.get(doc_id)
+        if docnum is None:
+            raise NotFound(f"no article {doc_id!r} in the index")
+        return searcher, table, docnum
+
+    def compiler(self) -> Compiler:
+        return Compiler(self.stopwords, analysis.RUNTIME.jieba().FREQ)
+
     def article(self, doc_id: str, q: str = "") -> ArticleDetail:
         with self._lock:
-            searcher, table = self._searcher, self._table
-            assert searcher is not None and table is not None
-            docnum = table.by_id.get(doc_id)
-            if docnum is None:
-                raise NotFound(f"no article {doc_id!r} in the index")
+            searcher, table, docnum = self._lookup(doc_id)
             stored = searcher.stored_fields(docnum)
             title, body = stored.get("title", ""), stored.get("body", "")
             title_ranges: tuple[tuple[int, int], ...] = ()
             body_ranges: tuple[tuple[int, int], ...] = ()
             if q.strip():
-                compiled = Compiler(self.stopwords, analysis.RUNTIME.jieba().FREQ).compile(parse(q[: self.settings.max_query_length]))
+                compiled = self.compiler().compile(parse(q[: self.settings.max_query_length]))
                 title_ranges = _ranges(searcher, docnum, "title", title, compiled)
                 body_ranges = _ranges(searcher, docnum, "body", body, compiled)
             updated = stored.get("updated")
@@ -489,11 +496,7 @@ class Engine:
         """More like this, on the body's key terms; never the article itself or its revisions."""
         n = max(1, min(int(n), 50))
         with self._lock:
-            searcher, table = self._searcher, self._table
-            assert searcher is not None and table is not None
-            docnum = table.by_id.get(doc_id)
-            if docnum is None:
-                raise NotFound(f"no article {doc_id!r} in the index")
+            searcher, table, docnum = self._lookup(doc_id)
             own = set(table.versions(docnum)) | {docnum}
             try:
                 terms = [t for t, _ in searcher.key_terms([docnum], "body", numterms=12)]

@@ -42,9 +42,9 @@ def correct_words(engine: Engine, searcher, words: list[str], total: int, filter
     if not changed:
         return None
     candidate = " ".join(corrected)
-    from .query import Compiler, parse
+    from .query import parse
 
-    compiled = Compiler(engine.stopwords, analysis.RUNTIME.jieba().FREQ).compile(parse(candidate))
+    compiled = engine.compiler().compile(parse(candidate))
     if compiled.strict is None:
         return None
     found = searcher.search(compiled.strict, filter=filter_q, limit=1).estimated_length()
