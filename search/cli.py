@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from . import __name__ as _pkg  # noqa: F401  (keeps `python -m search.cli` importable)
 from .config import Settings
 from .errors import SouError
 from .models import SearchRequest

@@ -260,9 +260,7 @@ class Engine:
             hits = tuple(self._hit(searcher, table, docnum, score, compiled, request.highlight)
                          for docnum, score in page_reps)
             suggestion = self._did_you_mean(searcher, parsed, compiled, len(reps), filter_q) if q.strip() else None
-        if parsed.empty and not q.strip():
-            pass
-        elif parsed.empty:
+        if parsed.empty and q.strip():
             warnings.append("nothing to search for in the query; showing all articles")
         took = (time.perf_counter() - started) * 1000
         return SearchResults(
@@ -332,10 +330,7 @@ class Engine:
             seen = {d for d, _ in ranked}
             extra = [(docnum, score) for score, docnum in relaxed.top_n if docnum not in seen]
             if extra:
-                floor = min((s for _, s in ranked), default=None)
-                top = extra[0][1] or 1.0
-                scale = (floor * 0.9 / top) if floor else 1.0
-                ranked += [(d, s * scale) for d, s in extra]
+                ranked += _below(ranked, extra)
                 if strict.scored_length() == 0:
                     expanded.append("no article has all the words; showing articles with some of them")
         ranked = self._prior(table, ranked)
@@ -368,11 +363,7 @@ class Engine:
         compiled.phrases.extend(alt_compiled.phrases)
         shown = " ".join(options[0] for options in words)
         expanded.append(f"searched {shown} for {q.strip()}")
-        floor = min((s for _, s in ranked), default=None)
-        if floor:
-            top = extra[0][1] or 1.0
-            extra = [(d, s * floor * 0.9 / top) for d, s in extra]
-        return self._sort(table, ranked + extra, sort)
+        return self._sort(table, ranked + _below(ranked, extra), sort)
 
     def _prior(self, table: DocTable, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """Stubs and placeholder pages (almost no body) rarely answer a need; newer articles get
@@ -550,6 +541,16 @@ def _date_query(rng: DateRange) -> wq.Query:
     start = rng.start.replace(tzinfo=None) if rng.start else None
     end = rng.end.replace(tzinfo=None) if rng.end else None
     return wq.DateRange("date", start, end, endexcl=True)
+
+
+def _below(ranked: list[tuple[int, float]], extra: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Scale fallback results (relaxed matches, pinyin expansions; best first) so that they keep
+    their order but all rank below the weakest of ``ranked``."""
+    floor = min((s for _, s in ranked), default=None)
+    if not floor or not extra:
+        return extra
+    scale = floor * 0.9 / (extra[0][1] or 1.0)
+    return [(d, s * scale) for d, s in extra]
 
 
 def _groups_in(table: DocTable, ranked, limit: int) -> set[str]:

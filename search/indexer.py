@@ -11,7 +11,7 @@ import multiprocessing as mp
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -579,6 +579,3 @@ def stats(settings: Settings) -> dict[str, Any]:
         "history": meta.history,
     }
 
-
-def iter_sources(root: str, drafts: bool = False) -> Iterable[SourceFile]:
-    return discover(root, drafts=drafts)

@@ -57,8 +57,8 @@ class _Readings:
             self._cache[code] = got
         return got
 
-    def word(self, word: str, phrases: bool = True) -> list[str]:
-        known = self.phrases.get(word) if phrases else None
+    def word(self, word: str) -> list[str]:
+        known = self.phrases.get(word)
         if known:
             return [_tone_free(options[0]) for options in known]
         return [self.char(ch) for ch in word]

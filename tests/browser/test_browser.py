@@ -4,27 +4,19 @@ our JS and CSS load, the suggestions work with the keyboard, the layout fits a p
 
 from __future__ import annotations
 
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-import waitress  # noqa: E402
-
-import web  # noqa: E402
+from browserkit import serve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary (apt-get install chromium) for the browser tests"),
 ]
 
 
@@ -32,22 +24,8 @@ pytestmark = [
 def base_url(demo_index, demo_settings):
     """The real app under waitress on a free port, in a daemon thread, over the demo index
     that conftest builds once per session."""
-    app = web.create_app(demo_settings)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-    web.close_app(app)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with serve(demo_settings) as url:
+        yield url
 
 
 @pytest.fixture()

@@ -8,16 +8,13 @@ the pages with ``bypass_csp=True`` as well: escaping alone must keep every ``<sc
 
 from __future__ import annotations
 
-import shutil
-import threading
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-import waitress  # noqa: E402
+from browserkit import serve  # noqa: E402
 from test_reliability_web import (  # noqa: E402
     CLOSE_MARK,
     HOSTILE_ARTICLES,
@@ -30,17 +27,11 @@ from test_reliability_web import (  # noqa: E402
     write_hostile_corpus,
 )
 
-import web  # noqa: E402
 from search import Settings  # noqa: E402
 from search.indexer import reindex  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary (apt-get install chromium) for the browser tests"),
 ]
 
 # What would show that markup from the corpus became live: inline scripts, handlers, JS links.
@@ -67,22 +58,8 @@ def base_url(tmp_path_factory, jieba_cache):
     articles = write_hostile_corpus(base / "articles")
     cfg = Settings(index_dir=str(base / "index"), cache_dir=str(jieba_cache), workers=1)
     assert reindex(cfg, str(articles), full=True).documents == len(HOSTILE_ARTICLES)
-    app = web.create_app(cfg)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-    web.close_app(app)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with serve(cfg) as url:
+        yield url
 
 
 @pytest.fixture(params=[False, True], ids=["csp", "no-csp"])
