@@ -44,6 +44,7 @@ class Settings:
     max_per_page: int = _opt(100, "Largest per_page a request may ask for.")
     max_results: int = _opt(1000, "Deepest result a request may page to (page * per_page).")
     max_query_length: int = _opt(500, "Longest query, in characters, the engine accepts.")
+    posting_cache_mb: int = _opt(64, "Memory for decoded posting lists of frequent query words (least recently used dropped first).")
     snippets: int = _opt(2, "Snippets per hit.")
     snippet_chars: int = _opt(120, "Target length of one snippet, in characters.")
     facet_size: int = _opt(15, "Values shown per facet (tags, authors, categories).")

@@ -9,126 +9,31 @@ lists, so a query never reads stored fields except for the hits it shows.
 from __future__ import annotations
 
 import bisect
-import math
 import os
 import threading
 import time
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
-from whoosh.util.times import long_to_datetime
 
-from . import analysis, highlight
+from . import analysis, highlight, ranking
 from .config import Settings
+from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
 from .models import SORTS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
 from .pinyin import PinyinVocabulary, load_vocabulary
 from .query import AllOf, AnyOf, Compiled, Compiler, DateRange, Words, load_stopwords, parse, parse_date_range
+from .ranking import Ranking
 from .schema import FACET_FIELDS, FOLDED_FIELDS
+from .scoring import Collection, Evaluator
 from .store import META_FILE, IndexStore, configure_analysis
 from .synonyms import SynonymsFile
 
 RELAX_BELOW = 20          # strict results (articles) under this are topped up by relaxed ones
 FACET_NAMES = {"category": "categories", "tag": "tags", "author": "authors", "year": "years"}
-
-
-@dataclass
-class DocTable:
-    """Per-document facts for one index generation, indexed by docnum."""
-
-    ids: list[str]
-    groups: list[str]
-    body_keys: list[str]
-    dates: list[datetime | None]
-    lengths: list[int]
-    facets: dict[str, list[tuple[str, ...]]]
-    members: dict[str, list[int]]                       # group or body key -> docnums
-    by_id: dict[str, int]
-    vocabulary: list[tuple[str, str, int]] = field(default_factory=list)   # (folded, display, weight)
-
-    @classmethod
-    def load(cls, searcher) -> DocTable:
-        reader = searcher.reader()
-        n = reader.doc_count_all()
-        ids = _column(reader, "id", n)
-        groups = _column(reader, "group", n)
-        body_keys = _column(reader, "body_key", n)
-        date_col = reader.column_reader("date", translate=False) if reader.has_column("date") else None
-        dates: list[datetime | None] = [_long_date(date_col[d]) if date_col is not None else None for d in range(n)]
-        lengths = [reader.doc_field_length(d, "body", 0) if not reader.is_deleted(d) else 0 for d in range(n)]
-        facets: dict[str, list[tuple[str, ...]]] = {}
-        for name, fieldname in FACET_FIELDS.items():
-            per_doc: list[list[str]] = [[] for _ in range(n)]
-            for term in reader.lexicon(fieldname):
-                value = term.decode("utf-8") if isinstance(term, bytes) else term
-                for docnum in reader.postings(fieldname, term).all_ids():
-                    per_doc[docnum].append(value)
-            facets[name] = [tuple(v) for v in per_doc]
-        facets["year"] = [(str(d.year),) if d else () for d in dates]
-        members: dict[str, list[int]] = {}
-        live = [d for d in range(n) if not reader.is_deleted(d)]
-        for docnum in live:
-            members.setdefault(groups[docnum], []).append(docnum)
-            if body_keys[docnum] != groups[docnum]:
-                members.setdefault(body_keys[docnum], []).append(docnum)
-        by_id = {ids[d]: d for d in live}
-        table = cls(ids, groups, body_keys, dates, lengths, facets, members, by_id)
-        table.vocabulary = _vocabulary(reader, table)
-        return table
-
-    def versions(self, docnum: int) -> list[int]:
-        seen = dict.fromkeys(self.members.get(self.groups[docnum], [docnum]))
-        for other in list(seen):
-            for more in self.members.get(self.body_keys[other], []):
-                seen.setdefault(more, None)
-        return sorted(seen, key=lambda d: (self.dates[d] or datetime.min.replace(tzinfo=UTC), d), reverse=True)
-
-
-def _long_date(value) -> datetime | None:
-    """Whoosh's raw date column value; documents without a date hold an out-of-range default."""
-    try:
-        parsed = long_to_datetime(value)
-    except (OverflowError, ValueError, TypeError):
-        return None
-    return parsed.replace(tzinfo=UTC) if 1800 <= parsed.year <= 2200 else None
-
-
-def _column(reader, name: str, n: int) -> list[str]:
-    col = reader.column_reader(name)
-    out = []
-    for docnum in range(n):
-        value = col[docnum]
-        out.append(value.decode("utf-8") if isinstance(value, bytes) else (value or ""))
-    return out
-
-
-def _vocabulary(reader, table: DocTable) -> list[tuple[str, str, int]]:
-    """What `suggest()` completes: tags, categories, authors and frequent title words."""
-    weights: Counter[str] = Counter()
-    display: dict[str, str] = {}
-    for name in ("tag", "category", "author"):
-        for values in table.facets[name]:
-            for v in values:
-                key = analysis.fold(v)
-                weights[key] += 3
-                display.setdefault(key, v)
-    for term, df in _title_terms(reader):
-        if df >= 2 and len(term) >= 2:
-            weights[term] += df
-            display.setdefault(term, term)
-    return sorted((key, display[key], w) for key, w in weights.items())
-
-
-def _title_terms(reader):
-    try:
-        for term, info in reader.iter_field("title"):
-            yield (term.decode("utf-8") if isinstance(term, bytes) else term), info.doc_frequency()
-    except (KeyError, ValueError):
-        return
 
 
 class Engine:
@@ -141,6 +46,7 @@ class Engine:
         self._ix = None
         self._searcher = None
         self._table: DocTable | None = None
+        self._collection: Collection | None = None
         self._meta = None
         self._meta_stamp: tuple[float, int] | None = None
         self.stopwords = load_stopwords(settings.stopwords)
@@ -170,6 +76,7 @@ class Engine:
             table = DocTable.load(searcher)
             old = self._searcher
             self._meta, self._ix, self._searcher, self._table = meta, ix, searcher, table
+            self._collection = self._new_collection(searcher, table)
             self._load_pinyin()
             self._meta_stamp = self._meta_file_stamp()
             if old is not None:
@@ -189,7 +96,11 @@ class Engine:
                 searcher = self._searcher.refresh()
                 self._table = DocTable.load(searcher)
                 self._searcher = searcher
+                self._collection = self._new_collection(searcher, self._table)
                 self._load_pinyin()
+
+    def _new_collection(self, searcher, table: DocTable) -> Collection:
+        return Collection(searcher, table.live, table.date_seconds, self.settings.posting_cache_mb * 1024 * 1024)
 
     def _load_pinyin(self) -> None:
         self.pinyin = None
@@ -246,20 +157,21 @@ class Engine:
         synonym_notes: list[str] = []
         parsed.node = self.synonyms.get().expand(parsed.node, synonym_notes)
         with self._lock:
-            searcher, table = self._searcher, self._table
-            assert searcher is not None and table is not None
+            searcher, table, collection = self._searcher, self._table, self._collection
+            assert searcher is not None and table is not None and collection is not None
+            evaluator = Evaluator(collection)
             compiled = self.compiler().compile(parsed)
             filter_q = self._filter(request, parsed.dates, warnings)
-            ranked, expanded = self._rank(searcher, table, compiled, filter_q, sort, parsed.empty)
-            ranked = self._pinyin_fallback(searcher, table, q, parsed, ranked, filter_q, sort, expanded, compiled)
+            allowed = evaluator.mask(filter_q)
+            ranked, expanded = self._rank(evaluator, table, compiled, allowed, sort)
+            ranked = self._pinyin_fallback(evaluator, table, q, parsed, ranked, allowed, sort, expanded, compiled)
             expanded = synonym_notes + expanded
-            reps = self._collapse(table, ranked)
+            reps = ranking.collapse(table, ranked) if self.settings.collapse else ranked
             facets = self._facets(table, reps, request) if request.facets else {}
             start = (page - 1) * per_page
-            page_reps = reps[start:start + per_page]
             hits = tuple(self._hit(searcher, table, docnum, score, compiled, request.highlight)
-                         for docnum, score in page_reps)
-            suggestion = self._did_you_mean(searcher, parsed, compiled, len(reps), filter_q) if q.strip() else None
+                         for docnum, score in reps.head(start, start + per_page))
+            suggestion = self._did_you_mean(searcher, evaluator, compiled, len(reps), allowed) if q.strip() else None
         if parsed.empty and q.strip():
             warnings.append("nothing to search for in the query; showing all articles")
         took = (time.perf_counter() - started) * 1000
@@ -315,29 +227,29 @@ class Engine:
             return None
         return wq.And(parts) if len(parts) > 1 else parts[0]
 
-    def _rank(self, searcher, table: DocTable, compiled: Compiled, filter_q, sort: str,
-              empty: bool) -> tuple[list[tuple[int, float]], list[str]]:
+    def _rank(self, evaluator: Evaluator, table: DocTable, compiled: Compiled, allowed: np.ndarray,
+              sort: str) -> tuple[Ranking, list[str]]:
         expanded: list[str] = []
         if compiled.strict is None:
-            docs = searcher.search(wq.Every(), filter=filter_q, limit=None).docs() if filter_q is not None else table.by_id.values()
-            ranked = [(d, 0.0) for d in docs]
-            return self._sort(table, ranked, "newest" if sort == "relevance" else sort), expanded
-        strict = searcher.search(compiled.strict, filter=filter_q, limit=None)
-        ranked = [(docnum, score) for score, docnum in strict.top_n]
-        if compiled.relaxed is not None and len(_groups_in(table, ranked, RELAX_BELOW)) < RELAX_BELOW \
+            docs = np.flatnonzero(allowed & table.live)
+            everything = Ranking(docs, np.zeros(len(docs)))
+            return ranking.sort(table, everything, "newest" if sort == "relevance" else sort), expanded
+        strict = evaluator.run(compiled.strict)
+        matched = strict.mask & allowed
+        ranked = ranking.by_score(matched, strict.score)
+        if compiled.relaxed is not None and ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW \
                 and str(compiled.relaxed) != str(compiled.strict):
-            relaxed = searcher.search(compiled.relaxed, filter=filter_q, limit=None)
-            seen = {d for d, _ in ranked}
-            extra = [(docnum, score) for score, docnum in relaxed.top_n if docnum not in seen]
-            if extra:
-                ranked += _below(ranked, extra)
-                if strict.scored_length() == 0:
+            relaxed = evaluator.run(compiled.relaxed)
+            extra = ranking.by_score(relaxed.mask & allowed & ~matched, relaxed.score)
+            if len(extra):
+                ranked = ranked.then(ranking.below(ranked, extra))
+                if not matched.any():
                     expanded.append("no article has all the words; showing articles with some of them")
-        ranked = self._prior(table, ranked)
-        return self._sort(table, ranked, sort), expanded
+        ranked = ranking.prior(table, ranked, self.settings.recency_boost)
+        return ranking.sort(table, ranked, sort), expanded
 
-    def _pinyin_fallback(self, searcher, table: DocTable, q: str, parsed, ranked, filter_q, sort: str,
-                         expanded: list[str], compiled: Compiled):
+    def _pinyin_fallback(self, evaluator: Evaluator, table: DocTable, q: str, parsed, ranked: Ranking,
+                         allowed: np.ndarray, sort: str, expanded: list[str], compiled: Compiled) -> Ranking:
         """A Latin query that reads as pinyin of the index's words (douyin, shuju xielou, dy)
         also searches those words; literal matches keep the first places."""
         if self.pinyin is None or not isinstance(parsed.node, (Words, AllOf)):
@@ -345,7 +257,7 @@ class Engine:
         nodes = parsed.node.nodes if isinstance(parsed.node, AllOf) else (parsed.node,)
         if not all(isinstance(n, Words) and n.field is None for n in nodes):
             return ranked
-        if len(_groups_in(table, ranked, RELAX_BELOW)) >= RELAX_BELOW:
+        if ranking.distinct_groups(table, ranked, RELAX_BELOW) >= RELAX_BELOW:
             return ranked
         words = self.pinyin.expand(" ".join(n.text for n in nodes))
         if not words:
@@ -353,72 +265,35 @@ class Engine:
         alt = AllOf(tuple(AnyOf(tuple(Words(w) for w in options)) if len(options) > 1 else Words(options[0])
                           for options in words))
         alt_compiled = self.compiler().compile(type(parsed)(alt))
-        extra, _ = self._rank(searcher, table, alt_compiled, filter_q, "relevance", False)
-        seen = {d for d, _ in ranked}
-        extra = [(d, s) for d, s in extra if d not in seen]
-        if not extra:
+        extra, _ = self._rank(evaluator, table, alt_compiled, allowed, "relevance")
+        extra = extra.without(ranked.docs)
+        if not len(extra):
             return ranked
         compiled.terms["title"].update(alt_compiled.terms["title"])
         compiled.terms["body"].update(alt_compiled.terms["body"])
         compiled.phrases.extend(alt_compiled.phrases)
         shown = " ".join(options[0] for options in words)
         expanded.append(f"searched {shown} for {q.strip()}")
-        return self._sort(table, ranked + _below(ranked, extra), sort)
+        return ranking.sort(table, ranked.then(ranking.below(ranked, extra)), sort)
 
-    def _prior(self, table: DocTable, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """Stubs and placeholder pages (almost no body) rarely answer a need; newer articles get
-        an optional nudge (Settings.recency_boost)."""
-        boost = self.settings.recency_boost
-        now = datetime.now(UTC)
-        out = []
-        for docnum, score in ranked:
-            length = table.lengths[docnum]
-            factor = 0.35 + 0.65 * min(1.0, length / 120.0)
-            if boost and table.dates[docnum] is not None:
-                age_years = max(0.0, (now - table.dates[docnum]).days / 365.0)
-                factor *= 1.0 + boost * math.exp(-age_years)
-            out.append((docnum, score * factor))
-        out.sort(key=lambda item: -item[1])
-        return out
-
-    @staticmethod
-    def _sort(table: DocTable, ranked, sort: str):
-        if sort == "relevance":
-            return list(ranked)
-        oldest = datetime.min.replace(tzinfo=UTC)
-        if sort == "newest":
-            return sorted(ranked, key=lambda it: (table.dates[it[0]] is None, -(table.dates[it[0]] or oldest).timestamp()))
-        return sorted(ranked, key=lambda it: (table.dates[it[0]] is None, (table.dates[it[0]] or oldest).timestamp()))
-
-    def _collapse(self, table: DocTable, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        if not self.settings.collapse:
-            return ranked
-        seen: set[str] = set()
-        reps = []
-        for docnum, score in ranked:
-            keys = (table.groups[docnum], table.body_keys[docnum])
-            if keys[0] in seen or keys[1] in seen:
-                seen.update(keys)
-                continue
-            seen.update(keys)
-            reps.append((docnum, score))
-        return reps
-
-    def _facets(self, table: DocTable, reps, request: SearchRequest) -> dict[str, tuple[FacetValue, ...]]:
+    def _facets(self, table: DocTable, reps: Ranking, request: SearchRequest) -> dict[str, tuple[FacetValue, ...]]:
         out: dict[str, tuple[FacetValue, ...]] = {}
+        chosen = np.zeros(len(table.ids), dtype=bool)
+        chosen[reps.docs] = True
         for name, label in FACET_NAMES.items():
-            counts: Counter[str] = Counter()
-            column = table.facets[name]
-            for docnum, _ in reps:
-                counts.update(column[docnum])
-            selected = set(request.filters.get(name, []))
+            index = table.facet_index[name]
+            counts = index.counts(chosen)
+            present = np.flatnonzero(counts)
             if name == "year":
-                top = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
-            else:
-                top = counts.most_common(self.settings.facet_size)
-            values = [FacetValue(v, c, v in selected) for v, c in top]
+                order = present[::-1]          # values are sorted: newest year first
+            else:   # most frequent first; equal counts in value order
+                order = present[np.lexsort((present, -counts[present]))][: self.settings.facet_size]
+            selected = set(request.filters.get(name, []))
+            values = [FacetValue(index.values[i], int(counts[i]), index.values[i] in selected) for i in order.tolist()]
             shown = {v.value for v in values}
-            values += [FacetValue(v, counts.get(v, 0), True) for v in selected if v not in shown]
+            by_value = {v: i for i, v in enumerate(index.values)} if selected - shown else {}
+            values += [FacetValue(v, int(counts[by_value[v]]) if v in by_value else 0, True)
+                       for v in selected if v not in shown]
             out[label] = tuple(values)
         return out
 
@@ -441,14 +316,18 @@ class Engine:
             version_ids=tuple(table.ids[d] for d in versions if d != docnum),
         )
 
-    def _did_you_mean(self, searcher, parsed, compiled: Compiled, total: int, filter_q) -> str | None:
+    def _did_you_mean(self, searcher, evaluator: Evaluator, compiled: Compiled, total: int,
+                      allowed: np.ndarray) -> str | None:
         """Latin typos via Whoosh's corrector over the body vocabulary; offered only when the
         corrected query finds clearly more."""
         if total >= 5 or not compiled.words:
             return None
         from .suggest import correct_words
 
-        return correct_words(self, searcher, compiled.words, total, filter_q)
+        def count(q: wq.Query) -> int:
+            return int(np.count_nonzero(evaluator.run(q).mask & allowed))
+
+        return correct_words(self, searcher, compiled.words, total, count)
 
     # -- articles ---------------------------------------------------------------------------
     def _lookup(self, doc_id: str):
@@ -498,12 +377,13 @@ class Engine:
             if not words:
                 return []
             q = wq.Or([wq.Term("body", w) for w in words] + [wq.Term("title", w, boost=2.0) for w in words])
-            results = searcher.search(q, limit=n * 4 + len(own))
-            ranked = [(d, s) for s, d in results.top_n if d not in own]
-            ranked = self._prior(table, ranked)
-            reps = self._collapse(table, ranked)[:n]
+            assert self._collection is not None
+            found = Evaluator(self._collection).run(q)
+            found.mask[list(own)] = False
+            ranked = ranking.prior(table, ranking.by_score(found.mask, found.score), self.settings.recency_boost)
+            reps = ranking.collapse(table, ranked) if self.settings.collapse else ranked
             empty = Compiled(None, None, {"title": set(), "body": set()}, [], [], {})
-            return [self._hit(searcher, table, d, s, empty, False) for d, s in reps]
+            return [self._hit(searcher, table, d, s, empty, False) for d, s in reps.head(0, n)]
 
     def suggest(self, prefix: str, n: int = 8) -> list[str]:
         """Completions for search-as-you-type: tags, categories, authors, frequent title words."""
@@ -541,25 +421,6 @@ def _date_query(rng: DateRange) -> wq.Query:
     start = rng.start.replace(tzinfo=None) if rng.start else None
     end = rng.end.replace(tzinfo=None) if rng.end else None
     return wq.DateRange("date", start, end, endexcl=True)
-
-
-def _below(ranked: list[tuple[int, float]], extra: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Scale fallback results (relaxed matches, pinyin expansions; best first) so that they keep
-    their order but all rank below the weakest of ``ranked``."""
-    floor = min((s for _, s in ranked), default=None)
-    if not floor or not extra:
-        return extra
-    scale = floor * 0.9 / (extra[0][1] or 1.0)
-    return [(d, s * scale) for d, s in extra]
-
-
-def _groups_in(table: DocTable, ranked, limit: int) -> set[str]:
-    seen: set[str] = set()
-    for docnum, _ in ranked:
-        seen.add(table.groups[docnum])
-        if len(seen) >= limit:
-            break
-    return seen
 
 
 def _ranges(searcher, docnum: int, field_name: str, text: str, compiled: Compiled) -> tuple[tuple[int, int], ...]:

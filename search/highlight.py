@@ -9,6 +9,7 @@ boundaries around the passages with the most distinct matches. HTML is made only
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 
@@ -46,33 +47,41 @@ def exact_ranges(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
     if not needles or not text:
         return []
     folded, offsets = analysis.normalize(text)
-    kept: list[int] = []
-    chars: list[str] = []
-    pos = 0
-    for m in _SKIP_RE.finditer(folded):
-        for i in range(pos, m.start()):
-            kept.append(i)
-            chars.append(folded[i])
-        pos = m.end()
-    for i in range(pos, len(folded)):
-        kept.append(i)
-        chars.append(folded[i])
-    squeezed = "".join(chars)
+    squeezed = _SKIP_RE.sub("", folded)
+    keys = [(key, key.isascii()) for key in (_SKIP_RE.sub("", analysis.fold(n)) for n in needles)
+            if key and key in squeezed]
+    if not keys:
+        return []
+    place = _Unsqueeze(folded)
     out: list[tuple[int, int]] = []
-    for needle in needles:
-        key = _SKIP_RE.sub("", analysis.fold(needle))
-        if not key:
-            continue
-        latin = key.isascii()
+    for key, latin in keys:
         start = squeezed.find(key)
         while start != -1:
-            a, b = kept[start], kept[start + len(key) - 1] + 1
+            a, b = place(start), place(start + len(key) - 1) + 1
             if not latin or _word_bounded(folded, a, b):
                 if offsets is not None:
                     a, b = offsets[a], offsets[b - 1] + 1
                 out.append((a, b))
             start = squeezed.find(key, start + len(key))
     return out
+
+
+class _Unsqueeze:
+    """Maps an index of the text without the skipped runs back to the text: the runs before a
+    kept character are found by bisection instead of a per-character table."""
+
+    def __init__(self, folded: str) -> None:
+        self.at: list[int] = []        # squeezed index where each skipped run was
+        self.shift: list[int] = []     # characters skipped up to and including that run
+        removed = 0
+        for m in _SKIP_RE.finditer(folded):
+            removed += m.end() - m.start()
+            self.at.append(m.start() - (removed - (m.end() - m.start())))
+            self.shift.append(removed)
+
+    def __call__(self, index: int) -> int:
+        k = bisect.bisect_right(self.at, index)
+        return index + (self.shift[k - 1] if k else 0)
 
 
 def _word_bounded(text: str, a: int, b: int) -> bool:

@@ -24,11 +24,12 @@ from whoosh.writing import SegmentWriter
 
 from . import analysis
 from .articles import DraftSkipped, SourceFile, body_key, discover, parse_file, zone
+from .codec import SouCodec
 from .config import Settings
 from .errors import ArticleError, IndexLocked, IndexOutdated, IndexUnwritable, SouError
 from .models import Article, ReindexSummary, Skipped
 from .pinyin import PinyinVocabulary, WordCounts, chars_path, delta_path, vocabulary_path
-from .schema import SCHEMA_VERSION, PreAnalyzed, SouCodec, build_schema
+from .schema import SCHEMA_VERSION, PreAnalyzed, build_schema
 from .store import IndexMeta, IndexStore, analyzer_config, configure_analysis, now_iso
 
 Progress = Callable[[int, int], None]

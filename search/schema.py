@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from whoosh import fields
-from whoosh.codec.whoosh3 import W3Codec
 from whoosh.formats import Characters, Positions
 
 from .analysis import ngram_analyzer, pack_ints, unpack_ints, word_analyzer
+from .codec import SouCodec  # noqa: F401 - segments of version-4 indexes pickled it from here
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Field boosts at query time (BM25F field weights): title > tags/categories > body.
 FIELD_WEIGHTS = {"title": 4.0, "meta": 2.0, "body": 1.0, "title_ngram": 1.2, "ngram": 0.35}
@@ -94,17 +94,7 @@ class SouText(fields.TEXT):
 
 # Segments are written as separate files, never as Whoosh "compound" files: reading a
 # compound file copies each of its parts into memory (BytesIO over the mmap), which made a
-# searcher of the 49k-post corpus hold 2 GB of postings.
-class SouCodec(W3Codec):
-    """Whoosh's codec without per-block length statistics (they cost a column look-up per
-    posting at commit and only tighten block skipping), without zlib (it cost more to write and
-    to read than the disk it saved). (Inlining more postings would help too, but Whoosh 2.7.5's
-    W3TermInfo lacks the set_inline it would need.)"""
-
-    length_stats = False
-
-    def __init__(self, blocklimit: int = 128, compression: int = 0, inlinelimit: int = 1) -> None:
-        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
+# searcher of the 49k-post corpus hold 2 GB of postings. The block layout is in codec.py.
 
 
 def build_schema() -> fields.Schema:

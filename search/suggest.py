@@ -8,7 +8,8 @@ vocabulary built at reindex time (see pinyin.py).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from . import analysis
 
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 _LATIN_RE = re.compile(r"^[a-z][a-z'\-]{2,}$")
 
 
-def correct_words(engine: Engine, searcher, words: list[str], total: int, filter_q) -> str | None:
+def correct_words(engine: Engine, searcher, words: list[str], total: int, count: Callable[[Any], int]) -> str | None:
+    """``count(query)``: how many articles a query finds under the request's filters."""
     reader = searcher.reader()
     changed = False
     corrected: list[str] = []
@@ -47,7 +49,7 @@ def correct_words(engine: Engine, searcher, words: list[str], total: int, filter
     compiled = engine.compiler().compile(parse(candidate))
     if compiled.strict is None:
         return None
-    found = searcher.search(compiled.strict, filter=filter_q, limit=1).estimated_length()
+    found = count(compiled.strict)
     if found >= 2 * total + 1:     # clearly more: at least one more than twice as many
         return candidate
     return None
