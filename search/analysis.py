@@ -410,8 +410,10 @@ def query_ngrams(text: str) -> list[str]:
 
 # -- pre-analysed postings, for the fast parallel index path ------------------------------------
 
-def encode_characters(toks, boost: float = 1.0) -> tuple[list[tuple[bytes, int, float, bytes]], int]:
-    """Postings in the CompactCharacters format (see schema.py) for (text, pos, start, end)."""
+def encode_characters(toks, size: int | None = None) -> tuple[list[tuple[bytes, int, float, bytes]], int]:
+    """Postings in the CompactCharacters format (see schema.py) for (text, pos, start, end).
+    ``size``: the analysed text's length, which bounds every position and offset, so one
+    array type serves the whole document (saves a max() per term)."""
     seen: dict[str, list[int]] = {}
     for text, pos, start, end in toks:
         flat = seen.get(text)
@@ -419,12 +421,12 @@ def encode_characters(toks, boost: float = 1.0) -> tuple[list[tuple[bytes, int, 
             seen[text] = [pos, start, end]
         else:
             flat += (pos, start, end)
-    items = [(word.encode("utf-8"), len(flat) // 3, len(flat) // 3 * boost, pack_ints(flat))
-             for word, flat in seen.items()]
+    pack = _packer(size)
+    items = [(word.encode("utf-8"), len(flat) // 3, float(len(flat) // 3), pack(flat)) for word, flat in seen.items()]
     return items, len(toks)
 
 
-def encode_positions(toks, boost: float = 1.0) -> tuple[list[tuple[bytes, int, float, bytes]], int]:
+def encode_positions(toks, size: int | None = None) -> tuple[list[tuple[bytes, int, float, bytes]], int]:
     """Postings in the CompactPositions format for (text, pos, ...) tuples."""
     seen: dict[str, list[int]] = {}
     for tok in toks:
@@ -433,8 +435,24 @@ def encode_positions(toks, boost: float = 1.0) -> tuple[list[tuple[bytes, int, f
             seen[tok[0]] = [tok[1]]
         else:
             flat.append(tok[1])
-    items = [(word.encode("utf-8"), len(flat), len(flat) * boost, pack_ints(flat)) for word, flat in seen.items()]
+    pack = _packer(size)
+    items = [(word.encode("utf-8"), len(flat), float(len(flat)), pack(flat)) for word, flat in seen.items()]
     return items, len(toks)
+
+
+def _packer(size: int | None):
+    if size is None:
+        return pack_ints
+    code = "H" if size < 65536 else "I"
+    prefix = code.encode("ascii")
+
+    def pack(values: list[int]) -> bytes:
+        try:
+            return prefix + array(code, values).tobytes()
+        except OverflowError:      # never expected: positions and offsets stay below ``size``
+            return pack_ints(values)
+
+    return pack
 
 
 def pack_ints(values: list[int]) -> bytes:

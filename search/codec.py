@@ -57,6 +57,44 @@ class SouPostingsWriter(W3PostingsWriter):
         self._new_block()
 
 
+    def write_list(self, format_, terminfo, postings: list[tuple[int, float, bytes]]):
+        """One term's whole posting list (document order), block by block, without the
+        per-posting bookkeeping of ``add_posting``; returns the finished term info."""
+        self.start_postings(format_, terminfo)
+        docnums, weights, values = zip(*postings, strict=True)
+        postfile = self._postfile
+        postfile.write(WHOOSH3_HEADER_MAGIC)
+        with_values = any(values)
+        n = len(docnums)
+        limit = self._blocklimit
+        for a in range(0, n, limit):
+            b = min(n, a + limit)
+            ids = array("I", docnums[a:b])
+            w = weights[a:b]
+            ones = w.count(1.0) == b - a
+            parts = [_MODES.pack(_W_ONES if ones else _W_ARRAY, _V_BLOB if with_values else _V_NONE),
+                     _native(ids).tobytes()]
+            if not ones:
+                parts.append(_native(array("f", w)).tobytes())
+            if with_values:
+                v = values[a:b]
+                parts.append(_native(array("I", map(len, v))).tobytes())
+                parts.append(b"".join(v))
+            data = b"".join(parts)
+            length = _INFO.size - 4 + len(data)
+            postfile.write(_INFO.pack(-length if b == n else length, b - a, ids[-1], max(w), 0, 0))
+            postfile.write(data)
+        terminfo._weight += sum(weights)
+        terminfo._df += n
+        terminfo._maxweight = max(terminfo._maxweight, max(weights))
+        if terminfo._minid is None:
+            terminfo._minid = docnums[0]
+        terminfo._maxid = docnums[-1]
+        terminfo.set_extent(self._startoffset, postfile.tell() - self._startoffset)
+        self._terminfo = None
+        return terminfo
+
+
 def _native(a: array) -> array:
     """Blocks are little-endian on disk whatever the machine."""
     if not IS_LITTLE:

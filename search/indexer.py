@@ -12,13 +12,16 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from whoosh import writing
+from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.filedb.filestore import FileStorage
+from whoosh.system import pack_ushort
 from whoosh.util.filelock import try_for
 from whoosh.writing import SegmentWriter
 
@@ -41,11 +44,12 @@ def to_document(article: Article) -> dict[str, Any]:
     meta_text = " \n ".join([*article.categories, *article.tags, article.author])
     title_words, title_grams = analysis.analyze_for_index(article.title)
     body_words, body_grams = analysis.analyze_for_index(article.body)
-    words_title, title_len = analysis.encode_characters(title_words)
-    words_body, body_len = analysis.encode_characters(body_words)
-    words_meta, meta_len = analysis.encode_positions(analysis.analyze_for_index(meta_text)[0])
-    grams_title, title_glen = analysis.encode_positions(title_grams)
-    grams_body, body_glen = analysis.encode_positions(body_grams)
+    title_size, body_size = len(article.title), len(article.body)
+    words_title, title_len = analysis.encode_characters(title_words, title_size)
+    words_body, body_len = analysis.encode_characters(body_words, body_size)
+    words_meta, meta_len = analysis.encode_positions(analysis.analyze_for_index(meta_text)[0], len(meta_text))
+    grams_title, title_glen = analysis.encode_positions(title_grams, title_size)
+    grams_body, body_glen = analysis.encode_positions(body_grams, body_size)
     doc: dict[str, Any] = {
         "id": article.id,
         "title": PreAnalyzed(tuple(words_title), title_len),
@@ -114,8 +118,30 @@ def _prepare(source: SourceFile) -> tuple[str, Any, list[str]]:
         return "error", Skipped(source.id, f"{type(exc).__name__}: {exc}", "unparsable"), []
 
 
-def _prepared(sources: list[SourceFile], settings: Settings) -> Iterator[tuple[SourceFile, tuple[str, Any, list[str]]]]:
+class _WarmWorker:
+    """One worker process started before an incremental reindex lists the folder, so that the
+    segmenter's dictionary (about 0.8 s to load) is ready in it by the time the changed files
+    are known; a reindex that finds nothing to do just stops it."""
+
+    def __init__(self, settings: Settings) -> None:
+        ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
+        self.pool = ctx.Pool(1, initializer=_init_worker, initargs=(settings,))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+
+def _prepared(sources: list[SourceFile], settings: Settings,
+              warm: _WarmWorker | None = None) -> Iterator[tuple[SourceFile, tuple[str, Any, list[str]]]]:
     workers = max(1, settings.workers)
+    if warm is not None and warm.pool is not None and len(sources) < PARALLEL_MIN:
+        yield from zip(sources, warm.pool.imap(_prepare, sources, chunksize=8), strict=True)
+        return
+    if warm is not None:
+        warm.close()
     if workers == 1 or len(sources) < PARALLEL_MIN:
         _init_worker_inline(settings)
         for source in sources:
@@ -167,20 +193,35 @@ def reindex(settings: Settings, root: str | os.PathLike | None = None, *, full: 
             summary.full = True
             summary.reason = summary.reason or unreadable
         configure_analysis(settings)
-        sources = list(discover(root_path, drafts=settings.drafts))
+        warm = _WarmWorker(settings) if not summary.full and settings.workers > 1 else None
         try:
+            with _phase(summary, "discover"):
+                sources = list(discover(root_path, drafts=settings.drafts))
             if summary.full:
                 _full(store, meta, settings, root_path, sources, summary, progress)
             else:
                 assert meta is not None
-                _incremental(store, meta, settings, sources, summary, progress)
+                _incremental(store, meta, settings, sources, summary, progress, warm)
         except OSError as exc:
             if exc.errno in (28, 30, 13):   # ENOSPC, EROFS, EACCES
                 raise IndexUnwritable(f"cannot write the index in {store.dir}: {exc.strerror}; "
                                       "the previous index is unchanged") from None
             raise
+        finally:
+            if warm is not None:
+                warm.close()
     summary.seconds = time.monotonic() - start
     return summary
+
+
+@contextmanager
+def _phase(summary: ReindexSummary, name: str):
+    """Seconds spent in each step of a reindex, reported in its summary (`--json`)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        summary.phases[name] = round(summary.phases.get(name, 0.0) + time.monotonic() - started, 3)
 
 
 def _resolve_root(root, meta: IndexMeta | None, settings: Settings) -> Path:
@@ -260,33 +301,80 @@ class _PoolWriter(SegmentWriter):
         super().__init__(ix, _lk=False, codec=SouCodec(), compound=False)
         self.pool = MemoryPool()
 
+    def add_document(self, **fields) -> None:
+        """Whoosh's add_document, with pre-analysed fields' postings appended straight to the
+        pool's lists (Whoosh makes a tuple and a call per posting; there are ~40M of them in a
+        build of the 49k-post corpus). Other fields, stored values and columns go the usual way."""
+        pool_fields = self.pool.fields
+        docnum = self.docnum
+        plain: dict[str, Any] = {}
+        lengths: dict[str, int] = {}
+        for name, value in fields.items():
+            if not isinstance(value, PreAnalyzed):
+                plain[name] = value
+                continue
+            terms = pool_fields.get(name)
+            if terms is None:
+                terms = pool_fields[name] = {}
+                self.pool.fieldnames.add(name)
+            for tbytes, _freq, weight, vbytes in value.items:
+                postings = terms.get(tbytes)
+                if postings is None:
+                    terms[tbytes] = [(docnum, weight, vbytes)]
+                else:
+                    postings.append((docnum, weight, vbytes))
+            self.pool.count += len(value.items)
+            lengths[name] = value.length
+        if not lengths:
+            return super().add_document(**fields)
+        perdoc = self.perdocwriter
+        schema = self.schema
+        perdoc.start_doc(docnum)
+        try:
+            for name, length in lengths.items():
+                field = schema[name]
+                stored = fields.get(f"_stored_{name}") if field.stored else None
+                perdoc.add_field(name, field, stored, length if field.scorable else 0)
+            self._add_plain(docnum, plain)
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _add_plain(self, docnum: int, fields: dict[str, Any]) -> None:
+        """The rest of Whoosh's add_document loop, for ordinary (not pre-analysed) fields."""
+        perdoc, schema, add_post = self.perdocwriter, self.schema, self.pool.add
+        for name in sorted(n for n in fields if not n.startswith("_")):
+            value = fields[name]
+            if value is None:
+                continue
+            field = schema[name]
+            length = 0
+            if field.indexed:
+                for tbytes, freq, weight, vbytes in field.index(value):
+                    if field.scorable:
+                        length += freq
+                    add_post((name, tbytes, docnum, weight, vbytes))
+            custom = fields.get(f"_stored_{name}", value)
+            perdoc.add_field(name, field, custom if field.stored else None, length)
+            column = field.column_type
+            if column and custom is not None:
+                perdoc.add_column_value(name, column, field.to_column_value(custom))
+
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         fw = self.fieldwriter
         for fieldname in sorted(self.pool.fields):
             terms = self.pool.fields[fieldname]
             fw.start_field(fieldname, self.schema[fieldname])
+            pw, fmt, fieldid, tindex = fw._postwriter, fw._format, pack_ushort(fw._fieldid), fw._tindex
             for tbytes in sorted(terms):
-                fw.start_term(tbytes)
-                _add_postings(fw._postwriter, terms[tbytes])
-                fw.finish_term()
+                terminfo = pw.write_list(fmt, W3TermInfo(), terms[tbytes])
+                tindex.add(fieldid + tbytes, terminfo.to_bytes())
             fw.finish_field()
         fw.close()
-
-
-def _add_postings(pw, postings: list[tuple[int, float, bytes]]) -> None:
-    """W3PostingsWriter.add_posting for a whole list, without its per-call type asserts (the
-    values come from our own encoder). Whoosh-reloaded is pinned, so its internals are stable."""
-    limit = pw._blocklimit
-    for docnum, weight, vbytes in postings:
-        if len(pw._ids) >= limit:
-            pw._write_block()
-        pw._ids.append(docnum)
-        pw._weights.append(weight)
-        if weight > pw._maxweight:
-            pw._maxweight = weight
-        if vbytes:
-            pw._values.append(vbytes)
 
 
 def _new_writer(ix) -> SegmentWriter:
@@ -347,15 +435,17 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, root: Pa
     ix = store.create(name, build_schema())
     workers = max(1, min(settings.workers, len(sources) // PARALLEL_MIN or 1))
     try:
-        if workers == 1:
-            _init_builder(settings, None)
-            shards = [_build_shard(str(store.dir), name, sources)]
-        else:
-            shards = _build_parallel(store, name, sources, settings, workers, progress)
-        writer = ix.writer(timeout=settings.lock_timeout)
-        writer._close_segment()
-        writer._commit_toc([seg for s in shards for seg in s.segments])
-        writer._finish()       # also removes the index's temp folder
+        with _phase(summary, "analyse_and_write"):
+            if workers == 1:
+                _init_builder(settings, None)
+                shards = [_build_shard(str(store.dir), name, sources)]
+            else:
+                shards = _build_parallel(store, name, sources, settings, workers, progress)
+        with _phase(summary, "commit"):
+            writer = ix.writer(timeout=settings.lock_timeout)
+            writer._close_segment()
+            writer._commit_toc([seg for s in shards for seg in s.segments])
+            writer._finish()       # also removes the index's temp folder
     except BaseException:
         store.remove_other_indexes(keep=old.index_name if old else "")
         raise
@@ -376,10 +466,11 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, root: Pa
         documents=len(ids), user_dict=settings.user_dict or "", variants=settings.variants, history=history,
         segmenter=config.segmenter_name(),
     ))
-    counts = WordCounts()
-    for s in shards:
-        counts.merge(s.words)
-    _write_pinyin(store, name, settings, counts, update=False)
+    with _phase(summary, "pinyin"):
+        counts = WordCounts()
+        for s in shards:
+            counts.merge(s.words)
+        _write_pinyin(store, name, settings, counts, update=False)
     store.remove_other_indexes(keep=name)
     summary.documents = len(ids)
 
@@ -424,10 +515,11 @@ def indexed_state(ix) -> dict[str, tuple[int, float, str]]:
 
 
 def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources: list[SourceFile],
-                 summary: ReindexSummary, progress: Progress | None) -> None:
+                 summary: ReindexSummary, progress: Progress | None, warm: _WarmWorker | None = None) -> None:
     _, ix = store.open(meta)
     store.remove_other_indexes(keep=meta.index_name)
-    state = indexed_state(ix)
+    with _phase(summary, "state"):
+        state = indexed_state(ix)
     changed: list[SourceFile] = []
     for source in sources:
         known = state.get(source.id)
@@ -447,7 +539,7 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
     writer = _open_writer(ix, settings)
     counts = WordCounts()
     try:
-        for done, (source, (status, payload, warnings)) in enumerate(_prepared(changed, settings), 1):
+        for done, (source, (status, payload, warnings)) in enumerate(_prepared(changed, settings, warm), 1):
             if status == "ok":
                 writer.update_document(**payload)
                 _count_words(counts, payload)
@@ -473,13 +565,15 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
         for doc_id in removed:
             writer.delete_by_term("id", doc_id)
             summary.deleted += 1
-        writer.commit(mergetype=writing.MERGE_SMALL)
+        with _phase(summary, "commit"):
+            writer.commit(mergetype=writing.MERGE_SMALL)
     except BaseException:
         _cancel(writer)
         raise
     with ix.searcher() as searcher:
         summary.documents = searcher.doc_count()
-    _write_pinyin(store, meta.index_name, settings, counts, update=True)
+    with _phase(summary, "pinyin"):
+        _write_pinyin(store, meta.index_name, settings, counts, update=True)
     meta.updated_at = now_iso()
     meta.documents = summary.documents
     meta.history = meta.history[-9:] + [{"at": meta.updated_at, "full": False, "documents": summary.documents,

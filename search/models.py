@@ -207,6 +207,7 @@ class ReindexSummary:
     seconds: float = 0.0
     documents: int = 0            # documents in the index afterwards
     reason: str = ""              # why a full rebuild happened, when it was not asked for
+    phases: dict[str, float] = field(default_factory=dict)     # seconds per step of the reindex
 
     def skipped_by_reason(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -231,6 +232,7 @@ class ReindexSummary:
             "warnings": list(self.warnings),
             "documents": self.documents,
             "seconds": round(self.seconds, 3),
+            "phases": dict(self.phases),
         }
 
 
