@@ -136,6 +136,21 @@ def test_changing_a_file(built) -> None:
     assert hit_ids(settings, "穿山甲") == ["glossary.md"]
 
 
+def test_a_reindex_reports_where_its_time_went(built) -> None:
+    settings, root, first = built
+    assert {"discover", "analyse_and_write", "commit", "pinyin"} <= set(first.phases)
+    path = root / "glossary.md"
+    path.write_text("# 搜索引擎小词典\n\n只讲一个词：穿山甲。\n", encoding="utf-8")
+    bump_mtime(path)
+    summary = reindex(settings, root)       # the changed file is analysed in the warm worker
+    assert summary.updated == 1
+    assert {"discover", "state", "commit", "pinyin"} <= set(summary.phases)
+    assert all(seconds >= 0 for seconds in summary.phases.values())
+    assert summary.to_dict()["phases"] == summary.phases
+    nothing = reindex(settings, root)
+    assert nothing.unchanged == N_EXAMPLES and "commit" not in nothing.phases
+
+
 def test_searching_a_word_that_only_a_replaced_version_had(built) -> None:
     settings, root, _ = built
     path = root / "glossary.md"
