@@ -9,10 +9,11 @@ boundaries around the passages with the most distinct matches. HTML is made only
 
 from __future__ import annotations
 
-import bisect
+import functools
 import re
 from collections.abc import Iterable
 
+import numpy as np
 from whoosh.matching import ReadTooFar
 
 from . import analysis
@@ -67,21 +68,27 @@ def exact_ranges(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
 
 
 class _Unsqueeze:
-    """Maps an index of the text without the skipped runs back to the text: the runs before a
-    kept character are found by bisection instead of a per-character table."""
+    """Maps an index of the text without the skipped runs back to the text, through an array
+    of the kept characters' places (built with numpy: bodies of long transcripts have tens of
+    thousands of characters, and this runs for every hit shown)."""
 
     def __init__(self, folded: str) -> None:
-        self.at: list[int] = []        # squeezed index where each skipped run was
-        self.shift: list[int] = []     # characters skipped up to and including that run
-        removed = 0
-        for m in _SKIP_RE.finditer(folded):
-            removed += m.end() - m.start()
-            self.at.append(m.start() - (removed - (m.end() - m.start())))
-            self.shift.append(removed)
+        points = np.frombuffer(folded.encode("utf-32-le"), dtype="<u4")
+        skipped = _skip_table()[np.minimum(points, 0xFFFF)] & (points <= 0xFFFF)
+        self.kept = np.flatnonzero(~skipped)
 
     def __call__(self, index: int) -> int:
-        k = bisect.bisect_right(self.at, index)
-        return index + (self.shift[k - 1] if k else 0)
+        return int(self.kept[index])
+
+
+@functools.cache
+def _skip_table() -> np.ndarray:
+    """Which Basic Multilingual Plane characters _SKIP_RE skips (none beyond it)."""
+    table = np.zeros(0x10000, dtype=bool)
+    every = "".join("a" if 0xD800 <= ch <= 0xDFFF else chr(ch) for ch in range(0x10000))
+    for m in _SKIP_RE.finditer(every):
+        table[m.start():m.end()] = True
+    return table
 
 
 def _word_bounded(text: str, a: int, b: int) -> bool:

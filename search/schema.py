@@ -20,6 +20,10 @@ SCHEMA_VERSION = 5
 # Field boosts at query time (BM25F field weights): title > tags/categories > body.
 FIELD_WEIGHTS = {"title": 4.0, "meta": 2.0, "body": 1.0, "title_ngram": 1.2, "ngram": 0.35}
 
+# Each n-gram field is the character sequence of one word field's text: a word of that field
+# is a run of its characters in a row.
+NGRAM_SOURCES = {"ngram": "body", "title_ngram": "title"}
+
 FACET_FIELDS = {"category": "category_facet", "tag": "tag_facet", "author": "author_facet"}
 FOLDED_FIELDS = {"category": "categories", "tag": "tags", "author": "author_key"}
 

@@ -29,7 +29,7 @@ from whoosh.util.numeric import byte_to_length
 
 from .codec import decode_positions, read_postings
 from .phrase import Adjacent
-from .schema import CompactCharacters
+from .schema import NGRAM_SOURCES, CompactCharacters
 
 B, K1 = 0.75, 1.2                 # Whoosh's BM25F defaults, which the tuning was done with
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -302,11 +302,33 @@ class Evaluator:
             mask &= here
             score[postings.ids] += scores
         if len(words) > 1 and mask.any():
-            mask = self._in_a_row(mask, [p for p, _ in scored])
+            whole = self._whole_word(q.fieldname, words)
+            if whole is not None:
+                # Where the characters were indexed as one word, they are in a row: only the
+                # other documents need their positions checked.
+                sure = mask & whole
+                rest = mask & ~whole
+                mask = sure | (self._in_a_row(rest, [p for p, _ in scored]) if rest.any() else rest)
+            else:
+                mask = self._in_a_row(mask, [p for p, _ in scored])
         return Matches(mask, np.where(mask, score, 0.0))
 
+    def _whole_word(self, fieldname: str, grams: list[str]) -> np.ndarray | None:
+        """Documents whose word field (body for ngram, title for title_ngram) holds the
+        characters as one word, or None when the field has no such source."""
+        source = NGRAM_SOURCES.get(fieldname)
+        if source is None or not all(len(g) == 1 for g in grams):
+            return None
+        postings = self.c.postings(source, "".join(grams))
+        whole = np.zeros(self.c.n, dtype=bool)
+        whole[postings.ids] = True
+        return whole
+
     def _in_a_row(self, mask: np.ndarray, postings: list[TermPostings]) -> np.ndarray:
-        """Documents of ``mask`` where word i sits at position p + i for some p."""
+        """Documents of ``mask`` where word i sits at position p + i for some p: the keys
+        (document << 32 | position - i) of every word must meet. Each word's keys come out in
+        order (documents ascend, and so do positions within one), so membership is one
+        ``searchsorted``; the rarest word goes first and each word narrows the documents."""
         order = sorted(range(len(postings)), key=lambda i: len(postings[i].ids))
         keys: np.ndarray | None = None
         candidates = mask
@@ -314,15 +336,19 @@ class Evaluator:
             p = postings[i]
             counts, flat = p.positions()
             chosen = candidates[p.ids]
-            per_position = np.repeat(chosen, counts)
-            docs = np.repeat(p.ids, counts)[per_position]
-            here = (docs << 32) | (flat[per_position].astype(np.int64) - i + 1024)
-            if keys is None:
-                keys = np.unique(here)
+            if chosen.all():
+                docs, places = np.repeat(p.ids, counts), flat
             else:
+                docs = np.repeat(p.ids[chosen], counts[chosen])
+                places = flat[np.repeat(chosen, counts)]
+            here = (docs << 32) | (places.astype(np.int64) + (1024 - i))
+            if len(here) > 1 and not (here[1:] >= here[:-1]).all():
                 here.sort()
-                if len(here) == 0:
-                    return np.zeros(self.c.n, dtype=bool)
+            if keys is None:
+                keys = here
+            elif len(here) == 0:
+                return np.zeros(self.c.n, dtype=bool)
+            else:
                 at = np.minimum(np.searchsorted(here, keys), len(here) - 1)
                 keys = keys[here[at] == keys]
             if len(keys) == 0:

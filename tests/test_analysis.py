@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from search import analysis
 from search.analysis import NgramTokenizer, Tok, WordTokenizer, fold, ngrams, normalize, tokenize
 
 SAMPLES = [
@@ -294,3 +295,20 @@ def test_a_user_dictionary_word_stays_whole(tmp_path) -> None:
     words = done.stdout.strip().split("|")
     assert "扫码即用" in words
     assert "小橘猫咖啡" in words          # user words are folded like the text (貓 -> 猫)
+
+
+_LONG_ALPHABET = st.sampled_from(list("國語臺灣裡面著名ＡＢＣ１２３abcXYZ 　，。！\n香港电台") + ["①", "ﬁ", "\u200b", "㈱", "𠮷", "Ⅻ"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(_LONG_ALPHABET, min_size=200, max_size=900))
+def test_long_texts_fold_like_the_translate_table(text):
+    """Bodies take an array path (no str.translate); it must fold and map offsets the same."""
+    table, _ = analysis.RUNTIME.table()
+    folded, offsets = analysis.normalize(text)
+    assert folded == text.translate(table)
+    if offsets is None:
+        assert len(folded) == len(text)
+    else:
+        expected = [i for i, ch in enumerate(text) for _ in table.get(ord(ch), ch)] + [len(text)]
+        assert offsets == expected
