@@ -9,6 +9,7 @@ boundaries around the passages with the most distinct matches. HTML is made only
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable
@@ -119,12 +120,16 @@ def snippets(text: str, ranges: tuple[tuple[int, int], ...], count: int = 2, siz
     if not ranges:
         end = _cut_end(text, 0, size)
         return (Marked(_clean(text[:end]), ()),)
+    starts = [a for a, _ in sentences]
+    per_sentence: dict[int, list[tuple[int, int]]] = {}
+    for s, e in ranges:        # sentences do not overlap: a range lies in the last one starting before it
+        idx = bisect.bisect_right(starts, s) - 1
+        if idx >= 0 and e <= sentences[idx][1]:
+            per_sentence.setdefault(idx, []).append((s, e))
     scored = []
-    for idx, (a, b) in enumerate(sentences):
-        inside = [(s, e) for s, e in ranges if s >= a and e <= b]
-        if inside:
-            distinct = len({text[s:e].casefold() for s, e in inside})
-            scored.append((distinct * 10 + len(inside), -idx, idx))
+    for idx, inside in per_sentence.items():
+        distinct = len({text[s:e].casefold() for s, e in inside})
+        scored.append((distinct * 10 + len(inside), -idx, idx))
     scored.sort(reverse=True)
     chosen: list[tuple[int, int]] = []
     for _, _, idx in scored:
