@@ -302,8 +302,9 @@ class Engine:
         title = stored.get("title", "")
         body = stored.get("body", "")
         if marks:
-            title_marked = Marked(title, _ranges(searcher, docnum, "title", title, compiled))
-            body_ranges = _ranges(searcher, docnum, "body", body, compiled)
+            assert self._collection is not None
+            title_marked = Marked(title, _ranges(self._collection, docnum, "title", title, compiled))
+            body_ranges = _ranges(self._collection, docnum, "body", body, compiled)
             snippets = highlight.snippets(body, body_ranges, self.settings.snippets, self.settings.snippet_chars)
         else:
             title_marked = Marked(title)
@@ -351,8 +352,9 @@ class Engine:
             body_ranges: tuple[tuple[int, int], ...] = ()
             if q.strip():
                 compiled = self.compiler().compile(parse(q[: self.settings.max_query_length]))
-                title_ranges = _ranges(searcher, docnum, "title", title, compiled)
-                body_ranges = _ranges(searcher, docnum, "body", body, compiled)
+                assert self._collection is not None
+                title_ranges = _ranges(self._collection, docnum, "title", title, compiled)
+                body_ranges = _ranges(self._collection, docnum, "body", body, compiled)
             updated = stored.get("updated")
             return ArticleDetail(
                 id=doc_id, title=Marked(title, title_ranges), body=Marked(body, body_ranges), url=stored.get("url", ""),
@@ -423,25 +425,20 @@ def _date_query(rng: DateRange) -> wq.Query:
     return wq.DateRange("date", start, end, endexcl=True)
 
 
-def _ranges(searcher, docnum: int, field_name: str, text: str, compiled: Compiled) -> tuple[tuple[int, int], ...]:
-    """Latin words from the offsets stored in the postings of the hit's own segment; Chinese
-    words, phrases and n-gram matches by a search of the folded text, which also lights up a
-    word where jieba cut the text differently."""
+def _ranges(collection: Collection, docnum: int, field_name: str, text: str,
+            compiled: Compiled) -> tuple[tuple[int, int], ...]:
+    """Latin words from the character offsets stored in their postings (the query just read
+    those lists); Chinese words, phrases and n-gram matches by a search of the folded text,
+    which also lights up a word where jieba cut the text differently."""
     terms = compiled.terms.get(field_name, set())
-    latin = [t for t in terms if not analysis._HAN_RE.search(t)]
     ranges: list[tuple[int, int]] = []
-    if latin:
-        reader, local = _leaf(searcher, docnum)
-        ranges += highlight.posting_ranges(reader, local, field_name, latin)
+    for term in terms:
+        if analysis._HAN_RE.search(term):
+            continue
+        value = collection.postings(field_name, term).value(docnum)
+        if value:
+            flat = analysis.unpack_ints(value)
+            ranges += zip(flat[1::3], flat[2::3], strict=True)
     needles = list(compiled.phrases) + [t for t in terms if analysis._HAN_RE.search(t)]
     ranges += highlight.exact_ranges(text, needles)
     return highlight.merge(ranges)
-
-
-def _leaf(searcher, docnum: int):
-    """The segment reader holding ``docnum``, and the document's number inside it."""
-    leaves = searcher.leaf_searchers()
-    for sub, offset in reversed(leaves):
-        if docnum >= offset:
-            return sub.reader(), docnum - offset
-    return leaves[0][0].reader(), docnum

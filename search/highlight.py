@@ -15,31 +15,12 @@ import re
 from collections.abc import Iterable
 
 import numpy as np
-from whoosh.matching import ReadTooFar
 
 from . import analysis
 from .models import Marked
 
 _SENTENCE_RE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[」』”’)）]*|\n|$)")
 _SKIP_RE = re.compile(r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\u2000-\u206f!-/:-@\[-`{-~]+")
-
-
-def posting_ranges(reader, docnum: int, field: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Character ranges of ``terms`` in one document, read from the stored postings."""
-    out: list[tuple[int, int]] = []
-    for term in terms:
-        try:
-            if (field, term) not in reader:
-                continue
-            m = reader.postings(field, term)
-            if not m.is_active():      # every document with the term was deleted
-                continue
-            m.skip_to(docnum)
-            if m.is_active() and m.id() == docnum:
-                out.extend((start, end) for _, start, end in m.value_as("characters"))
-        except (KeyError, ValueError, ReadTooFar):   # no characters, an odd term, a drained list
-            continue
-    return out
 
 
 def exact_ranges(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:

@@ -53,9 +53,21 @@ class TermPostings:
             size += self._positions[0].nbytes + self._positions[1].nbytes
         return size + 200
 
+    def value(self, docnum: int) -> bytes | None:
+        """One document's posting value (positions, or positions with character offsets): what
+        highlighting reads for the hits shown, without walking a matcher to the document."""
+        i = int(np.searchsorted(self.ids, docnum))
+        if i >= len(self.ids) or int(self.ids[i]) != docnum:
+            return None
+        for lengths, blob in self.values:
+            if i < len(lengths):
+                start = int(lengths[:i].sum())
+                return blob[start:start + int(lengths[i])]
+            i -= len(lengths)
+        return None
+
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """(positions per posting, every position in posting order), decoded on first use; the
-        value bytes are dropped then (positions are all a query needs of them)."""
+        """(positions per posting, every position in posting order), decoded on first use."""
         if self._positions is None:
             counts, flat = [], []
             for lengths, blob in self.values:
@@ -64,7 +76,6 @@ class TermPostings:
                 flat.append(p.astype(np.int32))
             self._positions = (np.concatenate(counts) if counts else np.zeros(0, np.int32),
                                np.concatenate(flat) if flat else np.zeros(0, np.int32))
-            self.values = []
         return self._positions
 
 
