@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
@@ -194,11 +195,11 @@ class Collection:
 
 
 def _length_bytes(reader, fieldname: str, count: int) -> np.ndarray | None:
+    """One segment's stored field lengths (Whoosh's one-byte codes), read once per generation
+    instead of one ``doc_field_length`` call per scored posting."""
     perdoc = getattr(reader, "_perdoc", None)
     if perdoc is None or not perdoc.has_column(f"_{fieldname}_len"):
         return None
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-
     column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
     if column is None:
         return None
