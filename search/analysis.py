@@ -375,11 +375,11 @@ def ngrams(text: str) -> list[Tok]:
     return [Tok._make(t) for t in _gram_tuples(norm, offsets)]
 
 
-def analyze_for_index(text: str) -> tuple[list[tuple[str, int, int, int]], list[tuple[str, int, int, int]]]:
-    """Index-mode word tokens and n-grams of ``text`` as plain (text, pos, start, end) tuples,
-    normalising once: the hot path of a reindex."""
+def analyze_for_index(text: str) -> tuple[list[tuple[str, int, int, int]], str]:
+    """Index-mode word tokens of ``text`` as plain (text, pos, start, end) tuples, and the
+    folded text for ``encode_ngrams``: normalising once is the hot path of a reindex."""
     norm, offsets = normalize(text)
-    return _word_tuples(norm, offsets, True), _gram_tuples(norm, offsets)
+    return _word_tuples(norm, offsets, True), norm
 
 
 def _word_tuples(norm: str, offsets: list[int] | None, index: bool) -> list[tuple[str, int, int, int]]:
@@ -442,6 +442,33 @@ def _gram_tuples(norm: str, offsets: list[int] | None) -> list[tuple[str, int, i
             append(_orig(norm[start:end], pos, start, end, offsets))
             pos += 1
     return out
+
+
+def encode_ngrams(norm: str, size: int | None = None) -> tuple[list[tuple[bytes, int, float, bytes]], int]:
+    """What ``encode_positions(ngrams(text))`` gives, from the folded text, without a tuple per
+    character: the n-gram field only stores positions, and bodies have thousands of characters."""
+    seen: dict[str, list[int]] = {}
+    pos = 0
+    for m in _SCAN_RE.finditer(norm):
+        start, end = m.span()
+        if m.lastgroup == "cjk":
+            for ch in norm[start:end]:
+                places = seen.get(ch)
+                if places is None:
+                    seen[ch] = [pos]
+                else:
+                    places.append(pos)
+                pos += 1
+        else:
+            word = norm[start:end]
+            places = seen.get(word)
+            if places is None:
+                seen[word] = [pos]
+            else:
+                places.append(pos)
+            pos += 1
+    pack = _packer(size)
+    return [(word.encode("utf-8"), len(p), float(len(p)), pack(p)) for word, p in seen.items()], pos
 
 
 def query_ngrams(text: str) -> list[str]:

@@ -42,14 +42,14 @@ PARALLEL_MIN = 64          # fewer changed files than this are parsed in-process
 def to_document(article: Article) -> dict[str, Any]:
     """The field values of one article; text fields arrive pre-analysed."""
     meta_text = " \n ".join([*article.categories, *article.tags, article.author])
-    title_words, title_grams = analysis.analyze_for_index(article.title)
-    body_words, body_grams = analysis.analyze_for_index(article.body)
     title_size, body_size = len(article.title), len(article.body)
+    title_words, title_folded = analysis.analyze_for_index(article.title)
+    body_words, body_folded = analysis.analyze_for_index(article.body)
     words_title, title_len = analysis.encode_characters(title_words, title_size)
     words_body, body_len = analysis.encode_characters(body_words, body_size)
     words_meta, meta_len = analysis.encode_positions(analysis.analyze_for_index(meta_text)[0], len(meta_text))
-    grams_title, title_glen = analysis.encode_positions(title_grams, title_size)
-    grams_body, body_glen = analysis.encode_positions(body_grams, body_size)
+    grams_title, title_glen = analysis.encode_ngrams(title_folded, title_size)
+    grams_body, body_glen = analysis.encode_ngrams(body_folded, body_size)
     doc: dict[str, Any] = {
         "id": article.id,
         "title": PreAnalyzed(tuple(words_title), title_len),

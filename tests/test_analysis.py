@@ -312,3 +312,14 @@ def test_long_texts_fold_like_the_translate_table(text):
     else:
         expected = [i for i, ch in enumerate(text) for _ in table.get(ord(ch), ch)] + [len(text)]
         assert offsets == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(_LONG_ALPHABET, max_size=400))
+def test_ngram_postings_for_the_index_are_those_of_the_ngram_tokens(text):
+    """The build encodes n-grams straight from the folded text; the postings must be those of
+    the n-gram tokens that queries are matched against."""
+    expected, count = analysis.encode_positions([(t.text, t.pos) for t in ngrams(text)], len(text))
+    got, got_count = analysis.encode_ngrams(analysis.analyze_for_index(text)[1], len(text))
+    assert got_count == count
+    assert sorted(got) == sorted(expected)
