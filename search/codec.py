@@ -58,40 +58,39 @@ class SouPostingsWriter(W3PostingsWriter):
 
 
     def write_list(self, format_, terminfo, postings: list[tuple[int, float, bytes]]):
-        """One term's whole posting list (document order), block by block, without the
-        per-posting bookkeeping of ``add_posting``; returns the finished term info."""
-        self.start_postings(format_, terminfo)
+        """One term's whole posting list (document order), block by block, in one write and
+        without the per-posting bookkeeping of ``add_posting``; returns the finished term info."""
         docnums, weights, values = zip(*postings, strict=True)
-        postfile = self._postfile
-        postfile.write(WHOOSH3_HEADER_MAGIC)
         with_values = any(values)
         n = len(docnums)
         limit = self._blocklimit
+        parts = [WHOOSH3_HEADER_MAGIC]
         for a in range(0, n, limit):
             b = min(n, a + limit)
-            ids = array("I", docnums[a:b])
+            ids = _native(array("I", docnums[a:b]))
             w = weights[a:b]
             ones = w.count(1.0) == b - a
-            parts = [_MODES.pack(_W_ONES if ones else _W_ARRAY, _V_BLOB if with_values else _V_NONE),
-                     _native(ids).tobytes()]
+            block = [_MODES.pack(_W_ONES if ones else _W_ARRAY, _V_BLOB if with_values else _V_NONE), ids.tobytes()]
             if not ones:
-                parts.append(_native(array("f", w)).tobytes())
+                block.append(_native(array("f", w)).tobytes())
             if with_values:
                 v = values[a:b]
-                parts.append(_native(array("I", map(len, v))).tobytes())
-                parts.append(b"".join(v))
-            data = b"".join(parts)
+                block.append(_native(array("I", map(len, v))).tobytes())
+                block.append(b"".join(v))
+            data = b"".join(block)
             length = _INFO.size - 4 + len(data)
-            postfile.write(_INFO.pack(-length if b == n else length, b - a, ids[-1], max(w), 0, 0))
-            postfile.write(data)
+            parts.append(_INFO.pack(-length if b == n else length, b - a, docnums[b - 1], max(w), 0, 0))
+            parts.append(data)
+        blob = b"".join(parts)
+        start = self._postfile.tell()
+        self._postfile.write(blob)
         terminfo._weight += sum(weights)
         terminfo._df += n
         terminfo._maxweight = max(terminfo._maxweight, max(weights))
         if terminfo._minid is None:
             terminfo._minid = docnums[0]
         terminfo._maxid = docnums[-1]
-        terminfo.set_extent(self._startoffset, postfile.tell() - self._startoffset)
-        self._terminfo = None
+        terminfo.set_extent(start, len(blob))
         return terminfo
 
 
