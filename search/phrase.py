@@ -4,6 +4,9 @@ Whoosh runs every phrase through SpanNear2, which builds span objects for each c
 pure Python; a quoted phrase of common characters ("香港電台") took most of a second on the
 49k-post corpus. Here the term matchers leapfrog to a common document, and the phrase holds
 when the position sets, shifted by each word's place in the phrase, intersect.
+
+Searches evaluate ``Adjacent`` in search/scoring.py over whole posting lists; this matcher keeps
+every compiled query runnable by Whoosh itself, which the tests use as the reference ranking.
 """
 
 from __future__ import annotations
