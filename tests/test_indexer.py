@@ -145,7 +145,7 @@ def test_a_reindex_reports_where_its_time_went(built) -> None:
     summary = reindex(settings, root)       # the changed file is analysed in the warm worker
     assert summary.updated == 1
     assert {"discover", "state", "commit", "pinyin"} <= set(summary.phases)
-    assert all(seconds >= 0 for seconds in summary.phases.values())
+    assert all(isinstance(value, float) for value in summary.phases.values())
     assert summary.to_dict()["phases"] == summary.phases
     nothing = reindex(settings, root)
     assert nothing.unchanged == N_EXAMPLES and "commit" not in nothing.phases
