@@ -46,7 +46,6 @@ from bench.common import (
     corpus_paths,
     cpu_seconds,
     dir_size_mb,
-    dump_json,
     find_corpus,
     machine_load,
     print_table,
@@ -58,7 +57,7 @@ from bench.runner import (
     emit_child_result,
     log,
     run_child,
-    save_results,
+    run_corpora,
     sou_meta,
     sync_links,
     warm_page_cache,
@@ -355,18 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child == "classic":
         child_classic(args)
         return 0
-    corpora = list(CORPUS_NAMES) if args.corpus == "both" else [args.corpus]
-    reports = {}
-    for corpus in corpora:
-        report = bench_corpus(corpus, args)
-        path = save_results(f"index_bench-{corpus}" + ("-quick" if args.quick else ""), report)
-        log(f"[{corpus}] saved {path}")
-        reports[corpus] = report
-        if not args.json:
-            print_report(report)
-    if args.json:
-        dump_json(reports[corpora[0]] if len(corpora) == 1 else reports)
-    return 0
+    return run_corpora("index_bench", args, bench_corpus, print_report)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,6 @@ from bench.common import (
     CORPUS_NAMES,
     corpus_paths,
     data_dir,
-    dump_json,
     find_corpus,
     latency_summary,
     machine_load,
@@ -59,7 +58,7 @@ from bench.runner import (
     emit_child_result,
     log,
     run_child,
-    save_results,
+    run_corpora,
     sou_meta,
     sync_links,
 )
@@ -372,18 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child == "classic":
         child_classic(args)
         return 0
-    corpora = list(CORPUS_NAMES) if args.corpus == "both" else [args.corpus]
-    reports = {}
-    for corpus in corpora:
-        report = bench_corpus(corpus, args)
-        path = save_results(f"query_bench-{corpus}" + ("-quick" if args.quick else ""), report)
-        log(f"[{corpus}] saved {path}")
-        reports[corpus] = report
-        if not args.json:
-            print_report(report)
-    if args.json:
-        dump_json(reports[corpora[0]] if len(corpora) == 1 else reports)
-    return 0
+    return run_corpora("query_bench", args, bench_corpus, print_report)
 
 
 if __name__ == "__main__":

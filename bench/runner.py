@@ -159,3 +159,22 @@ def save_results(name: str, report: Any) -> Path:
 def log(message: str) -> None:
     """Progress lines go to stderr so that ``--json`` output on stdout stays parseable."""
     print(message, file=sys.stderr, flush=True)
+
+
+def run_corpora(name: str, args, bench_corpus, print_report) -> int:
+    """The parent side shared by both benchmarks: each chosen corpus in turn, its report saved
+    to bench/results/<name>-<corpus>.json, then printed as tables (or all as JSON)."""
+    from bench.common import CORPUS_NAMES, dump_json
+
+    corpora = list(CORPUS_NAMES) if args.corpus == "both" else [args.corpus]
+    reports = {}
+    for corpus in corpora:
+        report = bench_corpus(corpus, args)
+        path = save_results(f"{name}-{corpus}" + ("-quick" if args.quick else ""), report)
+        log(f"[{corpus}] saved {path}")
+        reports[corpus] = report
+        if not args.json:
+            print_report(report)
+    if args.json:
+        dump_json(reports[corpora[0]] if len(corpora) == 1 else reports)
+    return 0

@@ -249,7 +249,7 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
         # Every character maps to one: an array look-up instead of str.translate's dictionary
         # look-up per character (5 ms for a 60k-character transcript).
         points = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-        mapped = np.where(points <= 0xFFFF, _single_map(table)[np.minimum(points, 0xFFFF)], points)
+        mapped = np.where(points <= 0xFFFF, _table_array("single", table)[np.minimum(points, 0xFFFF)], points)
         return mapped.astype("<u4").tobytes().decode("utf-32-le"), None
     folded = text.translate(table)
     if len(folded) == len(text) and not odd.search(text):
@@ -262,7 +262,7 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
         return folded, offsets
     # Long texts (article bodies): each character's mapped length from an array, repeated.
     points = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-    sizes = np.where(points <= 0xFFFF, _mapped_sizes(table)[np.minimum(points, 0xFFFF)], 1)
+    sizes = np.where(points <= 0xFFFF, _table_array("sizes", table)[np.minimum(points, 0xFFFF)], 1)
     offsets = np.repeat(np.arange(len(text)), sizes).tolist()
     offsets.append(len(text))
     return folded, offsets
@@ -272,27 +272,21 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
 _ARRAYS: dict[str, tuple[dict[int, str], np.ndarray]] = {}
 
 
-def _single_map(table: dict[int, str]) -> np.ndarray:
-    """The code point each Basic Multilingual Plane character folds to, where it folds to one."""
-    cached = _ARRAYS.get("single")
+def _table_array(kind: str, table: dict[int, str]) -> np.ndarray:
+    """Per-character arrays of a folding table, over the Basic Multilingual Plane: ``single``,
+    the code point each character folds to where it folds to one; ``sizes``, the length of
+    what it folds to."""
+    cached = _ARRAYS.get(kind)
     if cached is None or cached[0] is not table:
-        single = np.arange(0x10000, dtype=np.uint32)
+        out = np.arange(0x10000, dtype=np.uint32) if kind == "single" else np.ones(0x10000, dtype=np.int64)
         for code, mapped in table.items():
-            if code <= 0xFFFF and len(mapped) == 1:
-                single[code] = ord(mapped)
-        cached = _ARRAYS["single"] = (table, single)
-    return cached[1]
-
-
-def _mapped_sizes(table: dict[int, str]) -> np.ndarray:
-    """len(table.get(c, chr(c))) for every Basic Multilingual Plane character."""
-    cached = _ARRAYS.get("sizes")
-    if cached is None or cached[0] is not table:
-        sizes = np.ones(0x10000, dtype=np.int64)
-        for code, mapped in table.items():
-            if code <= 0xFFFF:
-                sizes[code] = len(mapped)
-        cached = _ARRAYS["sizes"] = (table, sizes)
+            if code > 0xFFFF:
+                continue
+            if kind == "sizes":
+                out[code] = len(mapped)
+            elif len(mapped) == 1:
+                out[code] = ord(mapped)
+        cached = _ARRAYS[kind] = (table, out)
     return cached[1]
 
 
@@ -451,19 +445,11 @@ def encode_ngrams(norm: str, size: int | None = None) -> tuple[list[tuple[bytes,
     pos = 0
     for m in _SCAN_RE.finditer(norm):
         start, end = m.span()
-        if m.lastgroup == "cjk":
-            for ch in norm[start:end]:
-                places = seen.get(ch)
-                if places is None:
-                    seen[ch] = [pos]
-                else:
-                    places.append(pos)
-                pos += 1
-        else:
-            word = norm[start:end]
-            places = seen.get(word)
+        # A CJK run gives one term per character; anything else is one term.
+        for term in norm[start:end] if m.lastgroup == "cjk" else (norm[start:end],):
+            places = seen.get(term)
             if places is None:
-                seen[word] = [pos]
+                seen[term] = [pos]
             else:
                 places.append(pos)
             pos += 1

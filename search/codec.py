@@ -29,6 +29,22 @@ _W_ONES, _W_ARRAY = 0, 2
 _V_NONE, _V_BLOB = 0, 1
 
 
+def _encode_block(ids, weights, values, maxweight: float, last: bool, lengths: tuple[int, int] = (0, 0)) -> bytes:
+    """One block: the info header, then ids, weights (unless all 1.0) and values (if any)."""
+    n = len(ids)
+    ones = weights.count(1.0) == n
+    parts = [_MODES.pack(_W_ONES if ones else _W_ARRAY, _V_BLOB if values else _V_NONE),
+             _native(array("I", ids)).tobytes()]
+    if not ones:
+        parts.append(_native(array("f", weights)).tobytes())
+    if values:
+        parts.append(_native(array("I", map(len, values))).tobytes())
+        parts.append(b"".join(values))
+    data = b"".join(parts)
+    length = _INFO.size - 4 + len(data)
+    return _INFO.pack(-length if last else length, n, ids[-1], maxweight, *lengths) + data
+
+
 class SouPostingsWriter(W3PostingsWriter):
     def _write_block(self, last: bool = False) -> None:
         if self._byteids:           # term vectors (unused by sou) keep Whoosh's pickled layout
@@ -36,26 +52,10 @@ class SouPostingsWriter(W3PostingsWriter):
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        ids = self._ids
-        n = len(ids)
-        weights = self._weights
-        wmode = _W_ONES if weights.count(1.0) == n else _W_ARRAY
-        values = self._values
-        vmode = _V_BLOB if values else _V_NONE
-        parts = [_MODES.pack(wmode, vmode), _native(ids).tobytes()]
-        if wmode == _W_ARRAY:
-            parts.append(_native(array("f", weights)).tobytes())
-        if vmode == _V_BLOB:
-            parts.append(_native(array("I", map(len, values))).tobytes())
-            parts.append(b"".join(values))
-        data = b"".join(parts)
-        length = _INFO.size - 4 + len(data)
-        self._postfile.write(_INFO.pack(-length if last else length, n, ids[-1], self._maxweight,
-                                        length_to_byte(self._minlength), length_to_byte(self._maxlength)))
-        self._postfile.write(data)
+        lengths = (length_to_byte(self._minlength), length_to_byte(self._maxlength))
+        self._postfile.write(_encode_block(self._ids, self._weights, self._values, self._maxweight, last, lengths))
         self._blockcount += 1
         self._new_block()
-
 
     def write_list(self, format_, terminfo, postings: list[tuple[int, float, bytes]]):
         """One term's whole posting list (document order), block by block, in one write and
@@ -67,20 +67,8 @@ class SouPostingsWriter(W3PostingsWriter):
         parts = [WHOOSH3_HEADER_MAGIC]
         for a in range(0, n, limit):
             b = min(n, a + limit)
-            ids = _native(array("I", docnums[a:b]))
             w = weights[a:b]
-            ones = w.count(1.0) == b - a
-            block = [_MODES.pack(_W_ONES if ones else _W_ARRAY, _V_BLOB if with_values else _V_NONE), ids.tobytes()]
-            if not ones:
-                block.append(_native(array("f", w)).tobytes())
-            if with_values:
-                v = values[a:b]
-                block.append(_native(array("I", map(len, v))).tobytes())
-                block.append(b"".join(v))
-            data = b"".join(block)
-            length = _INFO.size - 4 + len(data)
-            parts.append(_INFO.pack(-length if b == n else length, b - a, docnums[b - 1], max(w), 0, 0))
-            parts.append(data)
+            parts.append(_encode_block(docnums[a:b], w, values[a:b] if with_values else (), max(w), b == n))
         blob = b"".join(parts)
         start = self._postfile.tell()
         self._postfile.write(blob)

@@ -18,6 +18,7 @@ from whoosh.util.times import long_to_datetime
 
 from . import analysis
 from .schema import FACET_FIELDS
+from .scoring import field_lengths
 
 
 @dataclass
@@ -63,7 +64,7 @@ class DocTable:
         if reader.has_deletions():
             live_mask[[d for d in range(n) if reader.is_deleted(d)]] = False
         dates = [_long_date(v) for v in _column(leaves, "date", translate=False)]
-        lengths = np.where(live_mask, _body_lengths(leaves, n), 0)
+        lengths = np.where(live_mask, field_lengths(leaves, n, "body", default=0.0), 0.0)
         facet_index = {name: _facet_postings(leaves, fieldname) for name, fieldname in FACET_FIELDS.items()}
         facet_index["year"] = _years(dates)
         members: dict[str, list[int]] = {}
@@ -77,7 +78,7 @@ class DocTable:
         group_codes = np.array([codes.setdefault(g, len(codes)) for g in groups], dtype=np.int64)
         body_codes = np.array([codes.setdefault(b, len(codes)) for b in body_keys], dtype=np.int64)
         seconds = np.array([d.timestamp() if d else np.nan for d in dates], dtype=np.float64)
-        prior = 0.35 + 0.65 * np.minimum(1.0, lengths.astype(np.float64) / 120.0)
+        prior = 0.35 + 0.65 * np.minimum(1.0, lengths / 120.0)
         table = cls(ids, groups, body_keys, dates, members, by_id, live_mask, seconds, prior,
                     group_codes, body_codes, len(codes), facet_index)
         table.vocabulary = _vocabulary(leaves, table)
@@ -117,19 +118,6 @@ def _years(dates: list[datetime | None]) -> FacetIndex:
     with_year = [d for d, when in enumerate(dates) if when]
     return FacetIndex(np.array(with_year, dtype=np.int64),
                       np.array([code_of[str(dates[d].year)] for d in with_year], dtype=np.int64), years)
-
-
-def _body_lengths(leaves, n: int) -> np.ndarray:
-    """Body lengths in words, as Whoosh stores them (one lossy byte per document)."""
-    from .scoring import _LENGTH_TABLE, _length_bytes
-
-    out = np.zeros(n, dtype=np.int64)
-    for reader, offset in leaves:
-        count = reader.doc_count_all()
-        codes = _length_bytes(reader, "body", count)
-        if codes is not None:
-            out[offset:offset + count] = _LENGTH_TABLE[codes].astype(np.int64)
-    return out
 
 
 def _long_date(value) -> datetime | None:

@@ -145,12 +145,7 @@ class Collection:
             cached = self._lengths.get(fieldname)
             if cached is not None:
                 return cached
-            out = np.ones(self.n, dtype=np.float64)
-            for reader, offset in self.leaves:
-                count = reader.doc_count_all()
-                codes = _length_bytes(reader, fieldname, count)
-                if codes is not None:
-                    out[offset:offset + count] = _LENGTH_TABLE[codes]
+            out = field_lengths(self.leaves, self.n, fieldname, default=1.0)
             self._lengths[fieldname] = out
             self._avg[fieldname] = self.searcher.avg_field_length(fieldname) or 1.0
             return out
@@ -192,6 +187,18 @@ class Collection:
             item = TermPostings(np.concatenate(ids), np.concatenate(weights), values, stride)
         self.cache.put(key, item)
         return item
+
+
+def field_lengths(leaves, n: int, fieldname: str, default: float) -> np.ndarray:
+    """Each document's length of ``fieldname`` over all segments, as Whoosh stores it (one lossy
+    byte); ``default`` where a segment has no lengths for the field."""
+    out = np.full(n, default, dtype=np.float64)
+    for reader, offset in leaves:
+        count = reader.doc_count_all()
+        codes = _length_bytes(reader, fieldname, count)
+        if codes is not None:
+            out[offset:offset + count] = _LENGTH_TABLE[codes]
+    return out
 
 
 def _length_bytes(reader, fieldname: str, count: int) -> np.ndarray | None:
@@ -244,7 +251,7 @@ class Evaluator:
             return self._or(q)
         if isinstance(q, wq.Every):
             return Matches(self.c.live.copy(), np.where(self.c.live, q.boost, 0.0))
-        if isinstance(q, wq.NullQuery.__class__) or q is wq.NullQuery:
+        if q is wq.NullQuery:
             return self._none()
         if isinstance(q, wq.DateRange):
             return self._dates(q)
