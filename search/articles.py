@@ -72,19 +72,60 @@ class SourceFile:
     mtime: float
 
 
-def discover(root: str | os.PathLike, drafts: bool = False) -> Iterator[SourceFile]:
+@dataclass(frozen=True)
+class DiscoveryProblem:
+    """A folder or file that could not be read this time (permissions, I/O)."""
+
+    path: str        # POSIX path relative to the root ("" for the root itself)
+    reason: str
+    folder: bool
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What ``discover`` found: the Markdown files, and what it could not read. An incremental
+    reindex must keep the indexed articles under an unreadable folder, not delete them."""
+
+    files: list[SourceFile]
+    problems: list[DiscoveryProblem]
+
+    def __iter__(self) -> Iterator[SourceFile]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def unreadable(self, doc_id: str) -> bool:
+        """Whether ``doc_id`` is (or lies under) something that could not be read."""
+        for p in self.problems:
+            if doc_id == p.path or (p.folder and (not p.path or doc_id.startswith(p.path + "/"))):
+                return True
+        return False
+
+
+def discover(root: str | os.PathLike, drafts: bool = False) -> Discovery:
     """Markdown files under ``root`` in a stable order, skipping hidden folders/files and
-    ``_drafts`` (unless ``drafts``). Unreadable folders are skipped silently. Plain string paths
-    (no pathlib per file): a no-change reindex of 49k files is mostly this walk."""
+    ``_drafts`` (unless ``drafts``). A folder or file that cannot be read is reported as a
+    problem (a folder that vanished while being listed is simply gone). Plain string paths (no
+    pathlib per file): a no-change reindex of 49k files is mostly this walk."""
     base = os.fspath(root)
     prefix = len(base.rstrip(os.sep)) + 1
     stack = [base]
     found: list[SourceFile] = []
+    problems: list[DiscoveryProblem] = []
+
+    def relative(path: str) -> str:
+        rel = path[prefix:] if len(path) >= prefix else ""
+        return rel.replace(os.sep, "/") if os.sep != "/" else rel
+
     while stack:
         folder = stack.pop()
         try:
             entries = list(os.scandir(folder))
-        except OSError:
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problems.append(DiscoveryProblem(relative(folder), f"cannot list the folder: {exc.strerror or exc}", True))
             continue
         for entry in entries:
             name = entry.name
@@ -97,14 +138,14 @@ def discover(root: str | os.PathLike, drafts: bool = False) -> Iterator[SourceFi
                     stack.append(entry.path)
                 elif name.lower().endswith(EXTENSIONS) and entry.is_file():
                     st = entry.stat()
-                    rel = entry.path[prefix:]
-                    if os.sep != "/":
-                        rel = rel.replace(os.sep, "/")
-                    found.append(SourceFile(rel, Path(entry.path), st.st_size, st.st_mtime))
-            except OSError:
+                    found.append(SourceFile(relative(entry.path), Path(entry.path), st.st_size, st.st_mtime))
+            except FileNotFoundError:
                 continue
+            except OSError as exc:
+                problems.append(DiscoveryProblem(relative(entry.path), f"cannot read: {exc.strerror or exc}", False))
     found.sort(key=lambda f: f.id)
-    return iter(found)
+    problems.sort(key=lambda p: p.path)
+    return Discovery(found, problems)
 
 
 def zone(name: str) -> dt.tzinfo:

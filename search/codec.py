@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,6 +168,75 @@ class SouCodec(W3Codec):
         return SouLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
 
+# -- one document's postings, pre-encoded in the build workers ------------------------------------
+
+Posting = tuple[bytes, int, float, bytes]        # term bytes, frequency, weight, encoded value
+
+
+def encode_characters(toks: Iterable[tuple[str, int, int, int]], size: int | None = None) -> tuple[list[Posting], int]:
+    """Postings in the CompactCharacters format (see schema.py) for (text, pos, start, end).
+    ``size``: the analysed text's length, which bounds every position and offset, so one
+    array type serves the whole document (saves a max() per term)."""
+    seen: dict[str, list[int]] = {}
+    count = 0
+    for text, pos, start, end in toks:
+        count += 1
+        flat = seen.get(text)
+        if flat is None:
+            seen[text] = [pos, start, end]
+        else:
+            flat += (pos, start, end)
+    pack = _packer(size)
+    items = [(word.encode("utf-8"), len(flat) // 3, float(len(flat) // 3), pack(flat)) for word, flat in seen.items()]
+    return items, count
+
+
+def encode_positions(toks: Iterable[tuple], size: int | None = None) -> tuple[list[Posting], int]:
+    """Postings in the CompactPositions format for (text, pos, ...) tuples."""
+    seen: dict[str, list[int]] = {}
+    count = 0
+    for tok in toks:
+        count += 1
+        flat = seen.get(tok[0])
+        if flat is None:
+            seen[tok[0]] = [tok[1]]
+        else:
+            flat.append(tok[1])
+    return encode_position_lists(seen, size), count
+
+
+def encode_position_lists(positions: dict[str, list[int]], size: int | None = None) -> list[Posting]:
+    """Postings in the CompactPositions format from term -> positions."""
+    pack = _packer(size)
+    return [(word.encode("utf-8"), len(p), float(len(p)), pack(p)) for word, p in positions.items()]
+
+
+def _packer(size: int | None):
+    if size is None:
+        return pack_ints
+    code = "H" if size < 65536 else "I"
+    prefix = code.encode("ascii")
+
+    def pack(values: list[int]) -> bytes:
+        try:
+            return prefix + array(code, values).tobytes()
+        except OverflowError:      # never expected: positions and offsets stay below ``size``
+            return pack_ints(values)
+
+    return pack
+
+
+def pack_ints(values: list[int]) -> bytes:
+    """Non-negative ints as a typecode byte + a machine array: 2 bytes each when they fit."""
+    if max(values) < 65536:
+        return b"H" + array("H", values).tobytes()
+    return b"I" + array("I", values).tobytes()
+
+
+def unpack_ints(data: bytes) -> array:
+    return array(chr(data[0]), data[1:]) if data else array("I")
+
+
 # -- whole posting lists as arrays --------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -232,7 +302,7 @@ _ONES = memoryview(np.ones(_ONES_N, "<f4").tobytes())
 
 
 def decode_positions(lengths: np.ndarray, blob: bytes, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    """(positions per posting, all positions) from values packed by ``analysis.pack_ints``:
+    """(positions per posting, all positions) from values packed by ``pack_ints``:
     a typecode byte (H or I) and a machine array; ``stride`` 3 for (position, start, end)."""
     if len(lengths) == 0 or not blob:
         return np.zeros(len(lengths), np.int64), np.zeros(0, np.int64)

@@ -23,10 +23,11 @@ class Option:
     default: Any
     help: str
     type: type
+    choices: tuple[str, ...] = ()
 
 
-def _opt(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _opt(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
+    return field(default=default, metadata={"help": help, "choices": choices})
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class Settings:
     timezone: str = _opt("UTC", "Time zone for dates written without one (IANA name, e.g. Asia/Hong_Kong).")
     drafts: bool = _opt(False, "Also index `_drafts` folders.")
     user_dict: str = _opt("", "A jieba user dictionary (one `word [freq] [tag]` per line). Changing it makes the next reindex a full one.")
-    segmenter: str = _opt("auto", "Word segmenter: `auto` (jieba_fast when installed, else jieba), `jieba` or `jieba_fast`. The index records which one built it.")
+    segmenter: str = _opt("auto", "Word segmenter: `auto` (jieba_fast when installed, else jieba), `jieba` or `jieba_fast`. The index records which one built it.",
+                          choices=("auto", "jieba", "jieba_fast"))
     cache_dir: str = _opt("", "Where sou keeps jieba's dictionary cache (default: ~/.cache/sou).")
     lock_timeout: float = _opt(10.0, "Seconds a reindex waits for another writer before giving up.")
     workers: int = _opt(2, "Processes that parse and segment articles during a full reindex (1 = in-process).")
@@ -118,13 +120,18 @@ def _coerce(name: str, value: Any, where: str) -> Any:
             raise ValueError(f"not a boolean: {value!r}")
         if kind is int and isinstance(value, bool):
             raise ValueError(f"not an integer: {value!r}")
-        return kind(value)
+        value = kind(value)
+        choices = _BY_NAME[name].choices
+        if choices and value not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        return value
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: setting {name}: {exc}") from None
 
 
 OPTIONS: tuple[Option, ...] = tuple(
-    Option(f.name, f.default, f.metadata["help"], {"str": str, "int": int, "float": float, "bool": bool}[str(f.type)])
+    Option(f.name, f.default, f.metadata["help"], {"str": str, "int": int, "float": float, "bool": bool}[str(f.type)],
+           f.metadata["choices"])
     for f in fields(Settings)
 )
 _BY_NAME = {o.name: o for o in OPTIONS}

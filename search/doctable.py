@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 import numpy as np
 from whoosh.util.times import long_to_datetime
 
-from . import analysis
+from .analysis import Analyzer
 from .schema import FACET_FIELDS
 from .scoring import field_lengths
+from .weights import LENGTH_PRIOR_FLOOR, LENGTH_PRIOR_FULL
 
 
 @dataclass
@@ -53,7 +54,7 @@ class DocTable:
     vocabulary: list[tuple[str, str, int]] = field(default_factory=list)   # (folded, display, weight)
 
     @classmethod
-    def load(cls, searcher) -> DocTable:
+    def load(cls, searcher, analyzer: Analyzer) -> DocTable:
         reader = searcher.reader()
         leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         n = reader.doc_count_all()
@@ -78,10 +79,10 @@ class DocTable:
         group_codes = np.array([codes.setdefault(g, len(codes)) for g in groups], dtype=np.int64)
         body_codes = np.array([codes.setdefault(b, len(codes)) for b in body_keys], dtype=np.int64)
         seconds = np.array([d.timestamp() if d else np.nan for d in dates], dtype=np.float64)
-        prior = 0.35 + 0.65 * np.minimum(1.0, lengths / 120.0)
+        prior = LENGTH_PRIOR_FLOOR + (1 - LENGTH_PRIOR_FLOOR) * np.minimum(1.0, lengths / LENGTH_PRIOR_FULL)
         table = cls(ids, groups, body_keys, dates, members, by_id, live_mask, seconds, prior,
                     group_codes, body_codes, len(codes), facet_index)
-        table.vocabulary = _vocabulary(leaves, table)
+        table.vocabulary = _vocabulary(leaves, table, analyzer)
         return table
 
     def versions(self, docnum: int) -> list[int]:
@@ -150,15 +151,15 @@ def _strings(values: list) -> list[str]:
     return [v.decode("utf-8") if isinstance(v, bytes) else (v or "") for v in values]
 
 
-def _vocabulary(leaves, table: DocTable) -> list[tuple[str, str, int]]:
-    """What `suggest()` completes: tags, categories, authors and frequent title words."""
+def _vocabulary(leaves, table: DocTable, analyzer: Analyzer) -> list[tuple[str, str, int]]:
+    """What `Engine.complete()` completes: tags, categories, authors and frequent title words."""
     weights: Counter[str] = Counter()
     display: dict[str, str] = {}
     for name in ("tag", "category", "author"):
         index = table.facet_index[name]
         counts = np.bincount(index.codes, minlength=len(index.values))
         for value, count in zip(index.values, counts.tolist(), strict=True):
-            key = analysis.fold(value)
+            key = analyzer.fold(value)
             weights[key] += 3 * count
             display.setdefault(key, value)
     title_df: Counter[str] = Counter()

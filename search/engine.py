@@ -1,25 +1,25 @@
 """Engine: the one search function, and the searcher lifecycle behind it.
 
 Whoosh objects never leave this module: every hit is turned into plain dataclasses while the
-searcher is held. Per-document facts that ranking, collapsing and facets need for every match
-(group keys, dates, facet values, body lengths) are read once per index generation into plain
-lists, so a query never reads stored fields except for the hits it shows.
+query holds its snapshot of the index. Per-document facts that ranking, collapsing and facets
+need for every match (group keys, dates, facet values, body lengths) are read once per index
+version (see doctable.py), so a query never reads stored fields except for the hits it shows.
 """
 
 from __future__ import annotations
 
 import bisect
 import os
-import threading
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
 
-from . import analysis, highlight, ranking
+from . import highlight, ranking
+from .analysis import has_han
+from .codec import unpack_ints
 from .config import Settings
 from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
@@ -29,89 +29,76 @@ from .query import AllOf, AnyOf, Compiled, Compiler, DateRange, Words, load_stop
 from .ranking import Ranking
 from .schema import FACET_FIELDS, FOLDED_FIELDS
 from .scoring import Collection, Evaluator
-from .store import META_FILE, IndexStore, configure_analysis
+from .snapshot import Snapshot, SnapshotManager
+from .spelling import did_you_mean
+from .store import META_FILE, IndexStore, analyzer_config, index_analyzer
 from .synonyms import SynonymsFile
+from .weights import RELAX_BELOW
 
-RELAX_BELOW = 20          # strict results (articles) under this are topped up by relaxed ones
 FACET_NAMES = {"category": "categories", "tag": "tags", "author": "authors", "year": "years"}
 
 
 class Engine:
-    """Opened once per process (the web app keeps one); thread-safe."""
+    """Opened once per process (the web app keeps one); thread-safe: queries run concurrently,
+    each on the snapshot of the index it started with (see snapshot.py)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = IndexStore(settings)
-        self._lock = threading.RLock()
-        self._ix = None
-        self._searcher = None
-        self._table: DocTable | None = None
-        self._collection: Collection | None = None
-        self._meta = None
-        self._meta_stamp: tuple[float, int] | None = None
-        self.stopwords = load_stopwords(settings.stopwords)
-        self.pinyin: PinyinVocabulary | None = None
-        self.synonyms = SynonymsFile(settings.synonyms_file if settings.synonyms else "")
+        self.analyzer = index_analyzer(settings)
+        self.stopwords = load_stopwords(settings.stopwords, self.analyzer.fold)
+        self.synonyms = SynonymsFile(settings.synonyms_file if settings.synonyms else "", self.analyzer.fold)
+        self.snapshots = SnapshotManager(self._open_snapshot, self._stamp)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Engine:
         engine = cls(settings or Settings.load())
-        configure_analysis(engine.settings)
-        analysis.RUNTIME.jieba()          # load the dictionary now, not on the first query
-        engine._reopen()
+        analyzer_config(engine.settings).check()
+        engine.analyzer.load()          # load the dictionary now, not on the first query
+        engine.snapshots.start()
         return engine
 
     # -- lifecycle -------------------------------------------------------------------------
-    def _meta_file_stamp(self) -> tuple[float, int] | None:
+    def _stamp(self) -> tuple:
+        """Changes whenever the index may have a new version: sou.json rewritten (a swap, an
+        incremental update's metadata) or files added to the folder (a Whoosh commit)."""
+        out = []
+        for path in (self.store.dir / META_FILE, self.store.dir):
+            try:
+                st = os.stat(path)
+                out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    def _open_snapshot(self) -> Snapshot:
+        meta, ix = self.store.open()
+        searcher = ix.searcher()
         try:
-            st = os.stat(Path(self.settings.index_dir) / META_FILE)
-        except OSError:
-            return None
-        return (st.st_mtime, st.st_size)
+            table = DocTable.load(searcher, self.analyzer)
+            collection = Collection(searcher, table.live, table.date_seconds,
+                                    self.settings.posting_cache_mb * 1024 * 1024)
+            pinyin = load_vocabulary(self.store.dir, meta.index_name) if self.settings.pinyin else None
+        except BaseException:
+            searcher.close()
+            raise
+        key = (meta.index_name, searcher.reader().generation(), meta.updated_at)
+        return Snapshot(key, searcher, {"meta": meta, "table": table, "collection": collection, "pinyin": pinyin})
 
-    def _reopen(self) -> None:
-        with self._lock:
-            meta, ix = self.store.open()
-            searcher = ix.searcher()
-            table = DocTable.load(searcher)
-            old = self._searcher
-            self._meta, self._ix, self._searcher, self._table = meta, ix, searcher, table
-            self._collection = self._new_collection(searcher, table)
-            self._load_pinyin()
-            self._meta_stamp = self._meta_file_stamp()
-            if old is not None:
-                old.close()
+    def refresh(self, wait: bool = True) -> bool:
+        """Pick up a reindex made by any process (a swapped index or a new generation); True
+        when a new version is now served. Queries already running keep their snapshot."""
+        if self.store.read_meta() is None:
+            raise IndexMissing(f"no index in {self.settings.index_dir}: run `sou reindex PATH` first")
+        return self.snapshots.refresh(wait=wait)
 
-    def refresh(self) -> None:
-        """Pick up a reindex made by any process: a swapped index or a new generation."""
-        with self._lock:
-            stamp = self._meta_file_stamp()
-            if stamp is None:
-                raise IndexMissing(f"no index in {self.settings.index_dir}: run `sou reindex PATH` first")
-            if stamp != self._meta_stamp:
-                self._reopen()
-                return
-            assert self._searcher is not None
-            if not self._searcher.up_to_date():
-                searcher = self._searcher.refresh()
-                self._table = DocTable.load(searcher)
-                self._searcher = searcher
-                self._collection = self._new_collection(searcher, self._table)
-                self._load_pinyin()
-
-    def _new_collection(self, searcher, table: DocTable) -> Collection:
-        return Collection(searcher, table.live, table.date_seconds, self.settings.posting_cache_mb * 1024 * 1024)
-
-    def _load_pinyin(self) -> None:
-        self.pinyin = None
-        if self.settings.pinyin and self._meta is not None:
-            self.pinyin = load_vocabulary(self.store.dir, self._meta.index_name)
+    @property
+    def pinyin(self) -> PinyinVocabulary | None:
+        snap = self.snapshots.current
+        return snap.pinyin if snap is not None else None
 
     def close(self) -> None:
-        with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+        self.snapshots.close()
 
     def __enter__(self) -> Engine:
         return self
@@ -121,20 +108,19 @@ class Engine:
 
     def __del__(self) -> None:
         # Segment files are real open files: an engine dropped without close() must not leak them.
-        searcher = getattr(self, "_searcher", None)
-        if searcher is not None:
+        snapshots = getattr(self, "snapshots", None)
+        if snapshots is not None:
             try:
-                searcher.close()
+                snapshots.close()
             except Exception:  # noqa: BLE001, S110 - interpreter shutdown; nothing left to do
                 pass
 
     def health(self) -> dict[str, Any]:
-        with self._lock:
-            meta = self._meta
-            assert meta is not None and self._table is not None
+        with self.snapshots.use() as snap:
+            meta = snap.meta
             return {
                 "status": "ok",
-                "documents": len(self._table.by_id),
+                "documents": len(snap.table.by_id),
                 "built_at": meta.built_at,
                 "updated_at": meta.updated_at,
                 "analyzer_version": meta.analyzer_version,
@@ -156,22 +142,21 @@ class Engine:
         warnings.extend(parsed.warnings)
         synonym_notes: list[str] = []
         parsed.node = self.synonyms.get().expand(parsed.node, synonym_notes)
-        with self._lock:
-            searcher, table, collection = self._searcher, self._table, self._collection
-            assert searcher is not None and table is not None and collection is not None
-            evaluator = Evaluator(collection)
+        with self.snapshots.use() as snap:
+            table = snap.table
+            evaluator = Evaluator(snap.collection)
             compiled = self.compiler().compile(parsed)
             filter_q = self._filter(request, parsed.dates, warnings)
             allowed = evaluator.mask(filter_q)
             ranked, expanded = self._rank(evaluator, table, compiled, allowed, sort)
-            ranked = self._pinyin_fallback(evaluator, table, q, parsed, ranked, allowed, sort, expanded, compiled)
+            ranked = self._pinyin_fallback(snap, evaluator, q, parsed, ranked, allowed, sort, expanded, compiled)
             expanded = synonym_notes + expanded
             reps = ranking.collapse(table, ranked) if self.settings.collapse else ranked
             facets = self._facets(table, reps, request) if request.facets else {}
             start = (page - 1) * per_page
-            hits = tuple(self._hit(searcher, table, docnum, score, compiled, request.highlight)
+            hits = tuple(self._hit(snap, docnum, score, compiled, request.highlight)
                          for docnum, score in reps.head(start, start + per_page))
-            suggestion = self._did_you_mean(searcher, evaluator, compiled, len(reps), allowed) if q.strip() else None
+            suggestion = self._did_you_mean(snap, evaluator, compiled, len(reps), allowed) if q.strip() else None
         if parsed.empty and q.strip():
             warnings.append("nothing to search for in the query; showing all articles")
         took = (time.perf_counter() - started) * 1000
@@ -214,7 +199,7 @@ class Engine:
             else:
                 alternatives = []
                 for v in values:
-                    alternatives += [wq.Term(FACET_FIELDS[name], v), wq.Term(FOLDED_FIELDS[name], analysis.fold(v))]
+                    alternatives += [wq.Term(FACET_FIELDS[name], v), wq.Term(FOLDED_FIELDS[name], self.analyzer.fold(v))]
                 parts.append(wq.Or(alternatives))
         for label, value in (("from", request.date_from), ("to", request.date_to)):
             if value:
@@ -248,18 +233,19 @@ class Engine:
         ranked = ranking.prior(table, ranked, self.settings.recency_boost)
         return ranking.sort(table, ranked, sort), expanded
 
-    def _pinyin_fallback(self, evaluator: Evaluator, table: DocTable, q: str, parsed, ranked: Ranking,
+    def _pinyin_fallback(self, snap: Snapshot, evaluator: Evaluator, q: str, parsed, ranked: Ranking,
                          allowed: np.ndarray, sort: str, expanded: list[str], compiled: Compiled) -> Ranking:
         """A Latin query that reads as pinyin of the index's words (douyin, shuju xielou, dy)
         also searches those words; literal matches keep the first places."""
-        if self.pinyin is None or not isinstance(parsed.node, (Words, AllOf)):
+        table = snap.table
+        if snap.pinyin is None or not isinstance(parsed.node, (Words, AllOf)):
             return ranked
         nodes = parsed.node.nodes if isinstance(parsed.node, AllOf) else (parsed.node,)
         if not all(isinstance(n, Words) and n.field is None for n in nodes):
             return ranked
         if ranking.distinct_groups(table, ranked, RELAX_BELOW) >= RELAX_BELOW:
             return ranked
-        words = self.pinyin.expand(" ".join(n.text for n in nodes))
+        words = snap.pinyin.expand(" ".join(n.text for n in nodes))
         if not words:
             return ranked
         alt = AllOf(tuple(AnyOf(tuple(Words(w) for w in options)) if len(options) > 1 else Words(options[0])
@@ -297,14 +283,14 @@ class Engine:
             out[label] = tuple(values)
         return out
 
-    def _hit(self, searcher, table: DocTable, docnum: int, score: float, compiled: Compiled, marks: bool) -> Hit:
-        stored = searcher.stored_fields(docnum)
+    def _hit(self, snap: Snapshot, docnum: int, score: float, compiled: Compiled, marks: bool) -> Hit:
+        table = snap.table
+        stored = snap.searcher.stored_fields(docnum)
         title = stored.get("title", "")
         body = stored.get("body", "")
         if marks:
-            assert self._collection is not None
-            title_marked = Marked(title, _ranges(self._collection, docnum, "title", title, compiled))
-            body_ranges = _ranges(self._collection, docnum, "body", body, compiled)
+            title_marked = Marked(title, self._ranges(snap, docnum, "title", title, compiled))
+            body_ranges = self._ranges(snap, docnum, "body", body, compiled)
             snippets = highlight.snippets(body, body_ranges, self.settings.snippets, self.settings.snippet_chars)
         else:
             title_marked = Marked(title)
@@ -317,44 +303,62 @@ class Engine:
             version_ids=tuple(table.ids[d] for d in versions if d != docnum),
         )
 
-    def _did_you_mean(self, searcher, evaluator: Evaluator, compiled: Compiled, total: int,
+    def _did_you_mean(self, snap: Snapshot, evaluator: Evaluator, compiled: Compiled, total: int,
                       allowed: np.ndarray) -> str | None:
-        """Latin typos via Whoosh's corrector over the body vocabulary; offered only when the
-        corrected query finds clearly more."""
-        if total >= 5 or not compiled.words:
-            return None
-        from .suggest import correct_words
+        """Latin typos and input-method homophones, offered only when the corrected query finds
+        clearly more under the same filters."""
 
         def count(q: wq.Query) -> int:
             return int(np.count_nonzero(evaluator.run(q).mask & allowed))
 
-        return correct_words(self, searcher, compiled.words, total, count)
+        def compile_query(text: str) -> wq.Query | None:
+            return self.compiler().compile(parse(text)).strict
+
+        return did_you_mean(compiled.words, total, searcher=snap.searcher, analyzer=self.analyzer,
+                            pinyin=snap.pinyin, compile_query=compile_query, count=count)
+
+    def _ranges(self, snap: Snapshot, docnum: int, field_name: str, text: str,
+                compiled: Compiled) -> tuple[tuple[int, int], ...]:
+        """Latin words from the character offsets stored in their postings (the query just read
+        those lists); Chinese words, phrases and n-gram matches by a search of the folded text,
+        which also lights up a word where jieba cut the text differently."""
+        terms = compiled.terms.get(field_name, set())
+        ranges: list[tuple[int, int]] = []
+        for term in terms:
+            if has_han(term):
+                continue
+            value = snap.collection.postings(field_name, term).value(docnum)
+            if value:
+                flat = unpack_ints(value)
+                ranges += zip(flat[1::3], flat[2::3], strict=True)
+        needles = list(compiled.phrases) + [t for t in terms if has_han(t)]
+        ranges += highlight.exact_ranges(text, needles, self.analyzer)
+        return highlight.merge(ranges)
 
     # -- articles ---------------------------------------------------------------------------
-    def _lookup(self, doc_id: str):
-        """(searcher, doc table, docnum) of an indexed article; ids are never file paths."""
-        searcher, table = self._searcher, self._table
-        assert searcher is not None and table is not None
-        docnum = table.by_id.get(doc_id)
+    @staticmethod
+    def _lookup(snap: Snapshot, doc_id: str) -> int:
+        """The docnum of an indexed article; ids are never file paths."""
+        docnum = snap.table.by_id.get(doc_id)
         if docnum is None:
             raise NotFound(f"no article {doc_id!r} in the index")
-        return searcher, table, docnum
+        return docnum
 
     def compiler(self) -> Compiler:
-        return Compiler(self.stopwords, analysis.RUNTIME.jieba().FREQ)
+        return Compiler(self.analyzer, self.stopwords)
 
     def article(self, doc_id: str, q: str = "") -> ArticleDetail:
-        with self._lock:
-            searcher, table, docnum = self._lookup(doc_id)
-            stored = searcher.stored_fields(docnum)
+        with self.snapshots.use() as snap:
+            table = snap.table
+            docnum = self._lookup(snap, doc_id)
+            stored = snap.searcher.stored_fields(docnum)
             title, body = stored.get("title", ""), stored.get("body", "")
             title_ranges: tuple[tuple[int, int], ...] = ()
             body_ranges: tuple[tuple[int, int], ...] = ()
             if q.strip():
                 compiled = self.compiler().compile(parse(q[: self.settings.max_query_length]))
-                assert self._collection is not None
-                title_ranges = _ranges(self._collection, docnum, "title", title, compiled)
-                body_ranges = _ranges(self._collection, docnum, "body", body, compiled)
+                title_ranges = self._ranges(snap, docnum, "title", title, compiled)
+                body_ranges = self._ranges(snap, docnum, "body", body, compiled)
             updated = stored.get("updated")
             return ArticleDetail(
                 id=doc_id, title=Marked(title, title_ranges), body=Marked(body, body_ranges), url=stored.get("url", ""),
@@ -367,36 +371,35 @@ class Engine:
     def related(self, doc_id: str, n: int = 5) -> list[Hit]:
         """More like this, on the body's key terms; never the article itself or its revisions."""
         n = max(1, min(int(n), 50))
-        with self._lock:
-            searcher, table, docnum = self._lookup(doc_id)
+        with self.snapshots.use() as snap:
+            searcher, table = snap.searcher, snap.table
+            docnum = self._lookup(snap, doc_id)
             own = set(table.versions(docnum)) | {docnum}
             try:
                 terms = [t for t, _ in searcher.key_terms([docnum], "body", numterms=12)]
             except (KeyError, ValueError):
                 terms = []
-            title_terms = [t.text for t in analysis.tokenize(searcher.stored_fields(docnum).get("title", ""), "query")]
+            title = searcher.stored_fields(docnum).get("title", "")
+            title_terms = [t.text for t in self.analyzer.tokenize(title, "query")]
             words = list(dict.fromkeys([t for t in title_terms if len(t) > 1 and t not in self.stopwords] + terms))
             if not words:
                 return []
             q = wq.Or([wq.Term("body", w) for w in words] + [wq.Term("title", w, boost=2.0) for w in words])
-            assert self._collection is not None
-            found = Evaluator(self._collection).run(q)
+            found = Evaluator(snap.collection).run(q)
             found.mask[list(own)] = False
             ranked = ranking.prior(table, ranking.by_score(found.mask, found.score), self.settings.recency_boost)
             reps = ranking.collapse(table, ranked) if self.settings.collapse else ranked
             empty = Compiled(None, None, {"title": set(), "body": set()}, [], [], {})
-            return [self._hit(searcher, table, d, s, empty, False) for d, s in reps.head(0, n)]
+            return [self._hit(snap, d, s, empty, False) for d, s in reps.head(0, n)]
 
-    def suggest(self, prefix: str, n: int = 8) -> list[str]:
+    def complete(self, prefix: str, n: int = 8) -> list[str]:
         """Completions for search-as-you-type: tags, categories, authors, frequent title words."""
-        key = analysis.fold(prefix.strip())[:100]
+        key = self.analyzer.fold(prefix.strip())[:100]
         n = max(1, min(int(n), 20))
         if not key:
             return []
-        with self._lock:
-            table = self._table
-            assert table is not None
-            vocab = table.vocabulary
+        with self.snapshots.use() as snap:
+            vocab = snap.table.vocabulary
             i = bisect.bisect_left(vocab, (key, "", -1))
             matches = []
             while i < len(vocab) and vocab[i][0].startswith(key):
@@ -407,38 +410,18 @@ class Engine:
         matches.sort(key=lambda item: (-item[2], len(item[0])))
         out: list[str] = []
         for _, display, _ in matches:
-            if display not in out and analysis.fold(display) != key:
+            if display not in out and self.analyzer.fold(display) != key:
                 out.append(display)
             if len(out) >= n:
                 break
         return out
 
     def document_count(self) -> int:
-        with self._lock:
-            assert self._table is not None
-            return len(self._table.by_id)
+        with self.snapshots.use() as snap:
+            return len(snap.table.by_id)
 
 
 def _date_query(rng: DateRange) -> wq.Query:
     start = rng.start.replace(tzinfo=None) if rng.start else None
     end = rng.end.replace(tzinfo=None) if rng.end else None
     return wq.DateRange("date", start, end, endexcl=True)
-
-
-def _ranges(collection: Collection, docnum: int, field_name: str, text: str,
-            compiled: Compiled) -> tuple[tuple[int, int], ...]:
-    """Latin words from the character offsets stored in their postings (the query just read
-    those lists); Chinese words, phrases and n-gram matches by a search of the folded text,
-    which also lights up a word where jieba cut the text differently."""
-    terms = compiled.terms.get(field_name, set())
-    ranges: list[tuple[int, int]] = []
-    for term in terms:
-        if analysis._HAN_RE.search(term):
-            continue
-        value = collection.postings(field_name, term).value(docnum)
-        if value:
-            flat = analysis.unpack_ints(value)
-            ranges += zip(flat[1::3], flat[2::3], strict=True)
-    needles = list(compiled.phrases) + [t for t in terms if analysis._HAN_RE.search(t)]
-    ranges += highlight.exact_ranges(text, needles)
-    return highlight.merge(ranges)

@@ -23,15 +23,16 @@ _SENTENCE_RE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[」』”
 _SKIP_RE = re.compile(r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\u2000-\u206f!-/:-@\[-`{-~]+")
 
 
-def exact_ranges(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
-    """Where ``needles`` occur in ``text`` after folding, ignoring spaces and punctuation between
-    characters (so "五大訴求 缺一不可" lights up 五大訴求，缺一不可)."""
+def exact_ranges(text: str, needles: Iterable[str], analyzer: analysis.Analyzer | None = None) -> list[tuple[int, int]]:
+    """Where ``needles`` occur in ``text`` after folding (by the index's ``analyzer``), ignoring
+    spaces and punctuation between characters (so "五大訴求 缺一不可" lights up 五大訴求，缺一不可)."""
     needles = [n for n in needles if n and n.strip()]
     if not needles or not text:
         return []
-    folded, offsets = analysis.normalize(text)
+    analyzer = analyzer or analysis.Analyzer.default()
+    folded, offsets = analyzer.normalize(text)
     squeezed = _SKIP_RE.sub("", folded)
-    keys = [(key, key.isascii()) for key in (_SKIP_RE.sub("", analysis.fold(n)) for n in needles)
+    keys = [(key, key.isascii()) for key in (_SKIP_RE.sub("", analyzer.fold(n)) for n in needles)
             if key and key in squeezed]
     if not keys:
         return []

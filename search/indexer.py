@@ -1,12 +1,13 @@
 """Article -> document, and the one writer path: full and incremental reindex.
 
 A full build parses and segments in a process pool (the CPU-heavy part: cmark, selectolax,
-jieba, posting encoding) and this process only feeds Whoosh's writer, which keeps both cores
+jieba, posting encoding) and each worker writes its own segments, which keeps both cores
 busy. Incremental runs compare size + mtime, then the content hash, with what the index holds.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing as mp
 import os
 import signal
@@ -19,37 +20,35 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import writing
-from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.filedb.filestore import FileStorage
-from whoosh.system import pack_ushort
-from whoosh.util.filelock import try_for
-from whoosh.writing import SegmentWriter
 
 from . import analysis
-from .articles import DraftSkipped, SourceFile, body_key, discover, parse_file, zone
-from .codec import SouCodec
+from .analysis import Analyzer
+from .articles import Discovery, DraftSkipped, SourceFile, body_key, discover, parse_file, zone
+from .codec import encode_characters, encode_position_lists, encode_positions
 from .config import Settings
-from .errors import ArticleError, IndexLocked, IndexOutdated, IndexUnwritable, SouError
+from .errors import ArticleError, IndexOutdated, IndexUnwritable, SouError
 from .models import Article, ReindexSummary, Skipped
 from .pinyin import PinyinVocabulary, WordCounts, chars_path, delta_path, vocabulary_path
 from .schema import SCHEMA_VERSION, PreAnalyzed, build_schema
-from .store import IndexMeta, IndexStore, analyzer_config, configure_analysis, now_iso
+from .store import IndexMeta, IndexStore, analyzer_config, index_analyzer, now_iso
+from .writer import SEGMENT_POSTINGS, PoolWriter, cancel_writer, open_writer
 
 Progress = Callable[[int, int], None]
 PARALLEL_MIN = 64          # fewer changed files than this are parsed in-process
 
 
-def to_document(article: Article) -> dict[str, Any]:
-    """The field values of one article; text fields arrive pre-analysed."""
+def to_document(article: Article, analyzer: Analyzer) -> dict[str, Any]:
+    """The field values of one article; text fields arrive pre-analysed by ``analyzer``."""
     meta_text = " \n ".join([*article.categories, *article.tags, article.author])
     title_size, body_size = len(article.title), len(article.body)
-    title_words, title_folded = analysis.analyze_for_index(article.title)
-    body_words, body_folded = analysis.analyze_for_index(article.body)
-    words_title, title_len = analysis.encode_characters(title_words, title_size)
-    words_body, body_len = analysis.encode_characters(body_words, body_size)
-    words_meta, meta_len = analysis.encode_positions(analysis.analyze_for_index(meta_text)[0], len(meta_text))
-    grams_title, title_glen = analysis.encode_ngrams(title_folded, title_size)
-    grams_body, body_glen = analysis.encode_ngrams(body_folded, body_size)
+    title_words, title_folded = analyzer.analyze_for_index(article.title)
+    body_words, body_folded = analyzer.analyze_for_index(article.body)
+    words_title, title_len = encode_characters(title_words, title_size)
+    words_body, body_len = encode_characters(body_words, body_size)
+    words_meta, meta_len = encode_positions(analyzer.analyze_for_index(meta_text)[0], len(meta_text))
+    title_grams, title_glen = analysis.gram_positions(title_folded)
+    body_grams, body_glen = analysis.gram_positions(body_folded)
     doc: dict[str, Any] = {
         "id": article.id,
         "title": PreAnalyzed(tuple(words_title), title_len),
@@ -57,11 +56,11 @@ def to_document(article: Article) -> dict[str, Any]:
         "body": PreAnalyzed(tuple(words_body), body_len),
         "_stored_body": article.body,
         "meta": PreAnalyzed(tuple(words_meta), meta_len),
-        "title_ngram": PreAnalyzed(tuple(grams_title), title_glen),
-        "ngram": PreAnalyzed(tuple(grams_body), body_glen),
-        "categories": [analysis.fold(c) for c in article.categories],
+        "title_ngram": PreAnalyzed(tuple(encode_position_lists(title_grams, title_size)), title_glen),
+        "ngram": PreAnalyzed(tuple(encode_position_lists(body_grams, body_size)), body_glen),
+        "categories": [analyzer.fold(c) for c in article.categories],
         "_stored_categories": list(article.categories),
-        "tags": [analysis.fold(t) for t in article.tags],
+        "tags": [analyzer.fold(t) for t in article.tags],
         "_stored_tags": list(article.tags),
         "author": article.author,
         "category_facet": list(article.categories),
@@ -76,7 +75,7 @@ def to_document(article: Article) -> dict[str, Any]:
         "empty": not article.body.strip(),
     }
     if article.author:
-        doc["author_key"] = analysis.fold(article.author)
+        doc["author_key"] = analyzer.fold(article.author)
         doc["author_facet"] = article.author
     if article.date is not None:
         doc["date"] = article.date.astimezone(UTC).replace(tzinfo=None)
@@ -85,37 +84,53 @@ def to_document(article: Article) -> dict[str, Any]:
     return doc
 
 
-# -- worker side ---------------------------------------------------------------------------------
+# -- parsing + analysing one file ----------------------------------------------------------------
+
+Prepared = tuple[str, Any, list[str]]
+
 
 @dataclass(frozen=True)
-class _Job:
-    timezone: str
+class BuildJob:
+    """How to turn a file into a document: the time zone, whether drafts count, and the index's
+    analyzer. Built once per reindex (and once per worker process)."""
+
+    tz: dt.tzinfo
     drafts: bool
+    analyzer: Analyzer
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> BuildJob:
+        return cls(zone(settings.timezone), settings.drafts, index_analyzer(settings))
+
+    def prepare(self, source: SourceFile) -> Prepared:
+        """Parse + analyse one file: ("ok", document, warnings) or ("error"/"draft", Skipped, [])."""
+        try:
+            article = parse_file(source, self.tz, drafts=self.drafts)
+            return "ok", to_document(article, self.analyzer), list(article.warnings)
+        except DraftSkipped as exc:
+            return "draft", Skipped(exc.path, exc.reason, exc.kind), []
+        except ArticleError as exc:
+            return "error", Skipped(exc.path, exc.reason, exc.kind), []
+        except Exception as exc:  # noqa: BLE001 - one bad file must never abort a reindex
+            return "error", Skipped(source.id, f"{type(exc).__name__}: {exc}", "unparsable"), []
 
 
-_JOB: _Job | None = None
+_JOB: BuildJob | None = None        # the job of a worker process (set by its initializer)
 
 
 def _init_worker(settings: Settings) -> None:
+    """Initializer of worker processes only: never run in the caller's process, whose signal
+    handlers belong to the caller (and which may not even be the main thread)."""
     global _JOB
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides what Ctrl-C means
-    configure_analysis(settings)
-    analysis.RUNTIME.jieba()
-    _JOB = _Job(settings.timezone, settings.drafts)
+    job = BuildJob.for_settings(settings)
+    job.analyzer.load()
+    _JOB = job
 
 
-def _prepare(source: SourceFile) -> tuple[str, Any, list[str]]:
-    """Parse + analyse one file: ("ok", document, warnings) or ("error", Skipped, [])."""
-    assert _JOB is not None
-    try:
-        article = parse_file(source, zone(_JOB.timezone), drafts=_JOB.drafts)
-        return "ok", to_document(article), list(article.warnings)
-    except DraftSkipped as exc:
-        return "draft", Skipped(exc.path, exc.reason, exc.kind), []
-    except ArticleError as exc:
-        return "error", Skipped(exc.path, exc.reason, exc.kind), []
-    except Exception as exc:  # noqa: BLE001 - one bad file must never abort a reindex
-        return "error", Skipped(source.id, f"{type(exc).__name__}: {exc}", "unparsable"), []
+def _prepare(source: SourceFile) -> Prepared:
+    assert _JOB is not None, "worker process without a job"
+    return _JOB.prepare(source)
 
 
 class _WarmWorker:
@@ -134,8 +149,8 @@ class _WarmWorker:
             self.pool = None
 
 
-def _prepared(sources: list[SourceFile], settings: Settings,
-              warm: _WarmWorker | None = None) -> Iterator[tuple[SourceFile, tuple[str, Any, list[str]]]]:
+def _prepared(sources: list[SourceFile], settings: Settings, job: BuildJob,
+              warm: _WarmWorker | None = None) -> Iterator[tuple[SourceFile, Prepared]]:
     workers = max(1, settings.workers)
     if warm is not None and warm.pool is not None and len(sources) < PARALLEL_MIN:
         yield from zip(sources, warm.pool.imap(_prepare, sources, chunksize=8), strict=True)
@@ -143,9 +158,8 @@ def _prepared(sources: list[SourceFile], settings: Settings,
     if warm is not None:
         warm.close()
     if workers == 1 or len(sources) < PARALLEL_MIN:
-        _init_worker_inline(settings)
         for source in sources:
-            yield source, _prepare(source)
+            yield source, job.prepare(source)
         return
     ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
     pool = ctx.Pool(workers, initializer=_init_worker, initargs=(settings,), maxtasksperchild=5000)
@@ -160,12 +174,6 @@ def _prepared(sources: list[SourceFile], settings: Settings,
         pool.join()
 
 
-def _init_worker_inline(settings: Settings) -> None:
-    global _JOB
-    configure_analysis(settings)
-    _JOB = _Job(settings.timezone, settings.drafts)
-
-
 # -- the writer ----------------------------------------------------------------------------------
 
 def reindex(settings: Settings, root: str | os.PathLike | None = None, *, full: bool = False,
@@ -173,7 +181,8 @@ def reindex(settings: Settings, root: str | os.PathLike | None = None, *, full: 
     """Bring the index in ``settings.index_dir`` up to date with the folder ``root``."""
     store = IndexStore(settings)
     start = time.monotonic()
-    zone(settings.timezone)   # a bad zone fails before any work
+    job = BuildJob.for_settings(settings)   # a bad zone or user dictionary fails before any work
+    analyzer_config(settings).check()
     with store.writer_lock():
         try:
             meta, unreadable = store.read_meta(), ""
@@ -192,16 +201,16 @@ def reindex(settings: Settings, root: str | os.PathLike | None = None, *, full: 
         if meta is None:
             summary.full = True
             summary.reason = summary.reason or unreadable
-        configure_analysis(settings)
         warm = _WarmWorker(settings) if not summary.full and settings.workers > 1 else None
         try:
             with _phase(summary, "discover"):
-                sources = list(discover(root_path, drafts=settings.drafts))
+                found = discover(root_path, drafts=settings.drafts)
+            summary.warnings.extend(f"{p.path}: {p.reason}" for p in found.problems)
             if summary.full:
-                _full(store, meta, settings, root_path, sources, summary, progress)
+                _full(store, meta, settings, job, root_path, found.files, summary, progress)
             else:
                 assert meta is not None
-                _incremental(store, meta, settings, sources, summary, progress, warm)
+                _incremental(store, meta, settings, job, found, summary, progress, warm)
         except OSError as exc:
             if exc.errno in (28, 30, 13):   # ENOSPC, EROFS, EACCES
                 raise IndexUnwritable(f"cannot write the index in {store.dir}: {exc.strerror}; "
@@ -254,143 +263,19 @@ def _init_builder(settings: Settings, counter) -> None:
     _COUNTER = counter
 
 
-class MemoryPool:
-    """A drop-in for Whoosh's PostingPool that keeps postings grouped by field and term in
-    memory. Whoosh's pool sorts every posting tuple and spills pickled runs to disk (4.7 GB of
-    runs for the 49k-post corpus) before merging them back; here documents arrive in docnum
-    order, so each term's postings are already sorted and only the distinct terms are sorted."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = {}
-        self.fieldnames: set[str] = set()
-        self.count = 0
-
-    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
-        fieldname, tbytes, docnum, weight, vbytes = item
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
-        postings = terms.get(tbytes)
-        if postings is None:
-            terms[tbytes] = [(docnum, weight, vbytes)]
-        else:
-            postings.append((docnum, weight, vbytes))
-        self.count += 1
-
-    def iter_postings(self):
-        for fieldname in sorted(self.fields):
-            terms = self.fields[fieldname]
-            for tbytes in sorted(terms):
-                for docnum, weight, vbytes in terms[tbytes]:
-                    yield fieldname, tbytes, docnum, weight, vbytes
-
-    def cleanup(self) -> None:
-        self.fields.clear()
-
-
-SEGMENT_POSTINGS = 6_000_000     # start a new segment past this many postings (bounds memory)
-
-
-class _PoolWriter(SegmentWriter):
-    """A segment writer over a MemoryPool that hands each term's postings to the codec in one
-    loop, instead of Whoosh's generic one-posting-at-a-time merge loop (about a third of the
-    time of a build went there)."""
-
-    def __init__(self, ix) -> None:
-        super().__init__(ix, _lk=False, codec=SouCodec(), compound=False)
-        self.pool = MemoryPool()
-
-    def add_document(self, **fields) -> None:
-        """Whoosh's add_document, with pre-analysed fields' postings appended straight to the
-        pool's lists (Whoosh makes a tuple and a call per posting; there are ~40M of them in a
-        build of the 49k-post corpus). Other fields, stored values and columns go the usual way."""
-        pool_fields = self.pool.fields
-        docnum = self.docnum
-        plain: dict[str, Any] = {}
-        lengths: dict[str, int] = {}
-        for name, value in fields.items():
-            if not isinstance(value, PreAnalyzed):
-                plain[name] = value
-                continue
-            terms = pool_fields.get(name)
-            if terms is None:
-                terms = pool_fields[name] = {}
-                self.pool.fieldnames.add(name)
-            for tbytes, _freq, weight, vbytes in value.items:
-                postings = terms.get(tbytes)
-                if postings is None:
-                    terms[tbytes] = [(docnum, weight, vbytes)]
-                else:
-                    postings.append((docnum, weight, vbytes))
-            self.pool.count += len(value.items)
-            lengths[name] = value.length
-        if not lengths:
-            return super().add_document(**fields)
-        perdoc = self.perdocwriter
-        schema = self.schema
-        perdoc.start_doc(docnum)
-        try:
-            for name, length in lengths.items():
-                field = schema[name]
-                stored = fields.get(f"_stored_{name}") if field.stored else None
-                perdoc.add_field(name, field, stored, length if field.scorable else 0)
-            self._add_plain(docnum, plain)
-        except Exception:
-            perdoc.cancel_doc()
-            raise
-        perdoc.finish_doc()
-        self._added = True
-        self.docnum += 1
-
-    def _add_plain(self, docnum: int, fields: dict[str, Any]) -> None:
-        """The rest of Whoosh's add_document loop, for ordinary (not pre-analysed) fields."""
-        perdoc, schema, add_post = self.perdocwriter, self.schema, self.pool.add
-        for name in sorted(n for n in fields if not n.startswith("_")):
-            value = fields[name]
-            if value is None:
-                continue
-            field = schema[name]
-            length = 0
-            if field.indexed:
-                for tbytes, freq, weight, vbytes in field.index(value):
-                    if field.scorable:
-                        length += freq
-                    add_post((name, tbytes, docnum, weight, vbytes))
-            custom = fields.get(f"_stored_{name}", value)
-            perdoc.add_field(name, field, custom if field.stored else None, length)
-            column = field.column_type
-            if column and custom is not None:
-                perdoc.add_column_value(name, column, field.to_column_value(custom))
-
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        fw = self.fieldwriter
-        for fieldname in sorted(self.pool.fields):
-            terms = self.pool.fields[fieldname]
-            fw.start_field(fieldname, self.schema[fieldname])
-            pw, fmt, fieldid, tindex = fw._postwriter, fw._format, pack_ushort(fw._fieldid), fw._tindex
-            for tbytes in sorted(terms):
-                terminfo = pw.write_list(fmt, W3TermInfo(), terms[tbytes])
-                tindex.add(fieldid + tbytes, terminfo.to_bytes())
-            fw.finish_field()
-        fw.close()
-
-
-def _new_writer(ix) -> SegmentWriter:
-    return _PoolWriter(ix)
-
-
-def _build_shard(index_dir: str, name: str, sources: list[SourceFile]) -> _Shard:
-    """Parse, analyse and write ``sources`` into new segments of index ``name``. Run in a worker:
-    each worker writes its own segments, so segmentation AND posting writing use every core."""
+def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: BuildJob | None = None) -> _Shard:
+    """Parse, analyse and write ``sources`` into new segments of index ``name``. Run in a worker
+    (``job`` None: the worker's own) or, for small folders, in the caller's process: each worker
+    writes its own segments, so segmentation AND posting writing use every core."""
+    job = job or _JOB
+    assert job is not None, "no build job"
     storage = FileStorage(index_dir)
     ix = storage.open_index(name)
     shard = _Shard([], [], [], [], WordCounts())
-    writer = _new_writer(ix)
+    writer = PoolWriter(ix)
     added = 0
     for source in sources:
-        status, payload, warnings = _prepare(source)
+        status, payload, warnings = job.prepare(source)
         if status == "ok":
             writer.add_document(**payload)
             _count_words(shard.words, payload)
@@ -406,7 +291,7 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile]) -> _Shard
                 _COUNTER.value += 1
         if writer.pool.count > SEGMENT_POSTINGS:
             shard.segments.append(writer._finalize_segment())
-            writer, added = _new_writer(ix), 0
+            writer, added = PoolWriter(ix), 0
     # Whoosh names one temp folder per index, shared by every worker's writer: the parent
     # removes it once all of them are done (see _full), never a worker.
     if added:
@@ -427,7 +312,7 @@ def _shards(sources: list[SourceFile], n: int) -> list[list[SourceFile]]:
     return [sorted(s, key=lambda x: x.id) for s in shards if s]
 
 
-def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, root: Path,
+def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, job: BuildJob, root: Path,
           sources: list[SourceFile], summary: ReindexSummary, progress: Progress | None) -> None:
     name = store.new_index_name()
     if old is not None:
@@ -437,8 +322,7 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, root: Pa
     try:
         with _phase(summary, "analyse_and_write"):
             if workers == 1:
-                _init_builder(settings, None)
-                shards = [_build_shard(str(store.dir), name, sources)]
+                shards = [_build_shard(str(store.dir), name, sources, job)]
             else:
                 shards = _build_parallel(store, name, sources, settings, workers, progress)
         with _phase(summary, "commit"):
@@ -514,8 +398,9 @@ def indexed_state(ix) -> dict[str, tuple[int, float, str]]:
     return state
 
 
-def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources: list[SourceFile],
+def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, job: BuildJob, found: Discovery,
                  summary: ReindexSummary, progress: Progress | None, warm: _WarmWorker | None = None) -> None:
+    sources = found.files
     _, ix = store.open(meta)
     store.remove_other_indexes(keep=meta.index_name)
     with _phase(summary, "state"):
@@ -532,14 +417,16 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
         else:
             changed.append(source)
     present = {s.id for s in sources}
-    removed = sorted(set(state) - present)
+    # A folder or file that could not be read this time keeps what the index has for it: only
+    # what is really gone is deleted (one EACCES used to delete a whole folder's articles).
+    removed = sorted(doc_id for doc_id in set(state) - present if not found.unreadable(doc_id))
     if not changed and not removed:
         summary.documents = len(state)
         return
-    writer = _open_writer(ix, settings)
+    writer = open_writer(ix, settings.lock_timeout)
     counts = WordCounts()
     try:
-        for done, (source, (status, payload, warnings)) in enumerate(_prepared(changed, settings, warm), 1):
+        for done, (source, (status, payload, warnings)) in enumerate(_prepared(changed, settings, job, warm), 1):
             if status == "ok":
                 writer.update_document(**payload)
                 _count_words(counts, payload)
@@ -568,7 +455,7 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
         with _phase(summary, "commit"):
             writer.commit(mergetype=writing.MERGE_SMALL)
     except BaseException:
-        _cancel(writer)
+        cancel_writer(writer)
         raise
     with ix.searcher() as searcher:
         summary.documents = searcher.doc_count()
@@ -579,36 +466,6 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
     meta.history = meta.history[-9:] + [{"at": meta.updated_at, "full": False, "documents": summary.documents,
                                          "changed": summary.indexed + summary.updated + summary.deleted}]
     store.write_meta(meta)
-
-
-def _open_writer(ix, settings: Settings) -> SegmentWriter:
-    """``ix.writer()``, but Whoosh's write lock is released when the writer cannot be built:
-    SegmentWriter writes the new segment's first bytes in its constructor, and on a full disk
-    it raised there with the lock still held (until the garbage collector found the half-built
-    writer), so the next reindex in the same process died with a raw LockError (issue 5)."""
-    lock = ix.lock("WRITELOCK")
-    if not try_for(lock.acquire, timeout=settings.lock_timeout, delay=0.1):
-        raise IndexLocked(f"another writer holds the Whoosh lock of {ix.storage.folder}; "
-                          "wait for it to finish or raise --lock-timeout")
-    try:
-        writer = SegmentWriter(ix, _lk=False, limitmb=128, codec=SouCodec(), compound=False)
-    except BaseException:
-        lock.release()
-        raise
-    writer.writelock = lock          # released by commit() / cancel() as usual
-    return writer
-
-
-def _cancel(writer) -> None:
-    """Cancel a failed writer and always release Whoosh's write lock. On a full disk cancel()
-    fails too (closing the segment files writes), which left the lock held: every later
-    incremental reindex in the same process then died with a raw whoosh LockError (issue 5)."""
-    try:
-        writer.cancel()
-    except OSError:
-        if writer.writelock is not None and not writer.is_closed:
-            writer.writelock.release()
-            writer.is_closed = True
 
 
 def _count_words(counts: WordCounts, doc: dict[str, Any]) -> None:

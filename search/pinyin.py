@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .weights import HOMOPHONE_MIN_WEIGHT, PINYIN_ALTERNATIVE_SHARE, PINYIN_BODY_MIN_DF, PINYIN_TITLE_WEIGHT
+
 _HAN_WORD_RE = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
 _LETTERS_RE = re.compile(r"^[a-z ]+$")
 _INITIALS_RE = re.compile(r"^[bcdfghjklmnpqrstwxyz]{2,5}$")
@@ -96,9 +98,9 @@ class PinyinVocabulary:
         word_sounds = sounds or r.word
         weights: dict[str, int] = {}
         for word, df in counts.titles.items():
-            weights[word] = weights.get(word, 0) + 3 * df
+            weights[word] = weights.get(word, 0) + PINYIN_TITLE_WEIGHT * df
         for word, df in counts.bodies.items():
-            if df >= 3 or word in counts.titles:
+            if df >= PINYIN_BODY_MIN_DF or word in counts.titles:
                 weights[word] = weights.get(word, 0) + df
         for word, weight in weights.items():
             sylls = word_sounds(word)
@@ -185,7 +187,7 @@ class PinyinVocabulary:
         for key in best[n][1]:
             options = self.full[key]
             top = options[0][1]
-            out.append([w for w, weight in options[:3] if weight >= top * 0.3])
+            out.append([w for w, weight in options[:3] if weight >= top * PINYIN_ALTERNATIVE_SHARE])
         return out
 
     def homophone(self, word: str) -> str | None:
@@ -197,7 +199,7 @@ class PinyinVocabulary:
             return None
         key = "".join(sounds)
         for candidate, weight in self.full.get(key, []):
-            if candidate != word and weight >= 3:
+            if candidate != word and weight >= HOMOPHONE_MIN_WEIGHT:
                 return candidate
         return None
 

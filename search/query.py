@@ -21,15 +21,13 @@ from whoosh import query as wq
 
 from . import analysis
 from .phrase import Adjacent
-from .schema import FIELD_WEIGHTS
+from .weights import ADJACENT_BOOST, AND_BONUS, FIELD_WEIGHTS
 
 FIELDS = {"title", "category", "tag", "author", "date"}
 FIELD_ALIASES = {"categories": "category", "cat": "category", "tags": "tag", "标签": "tag", "標籤": "tag",
                  "分类": "category", "分類": "category", "作者": "author", "标题": "title", "標題": "title",
                  "日期": "date"}
 _QUOTES = {'"': '"', "“": "”", "”": "”", "「": "」", "『": "』", "＂": "＂", "„": "“"}
-AND_BONUS = 1.5          # documents with every clause outrank those with most of them
-ADJACENT_BOOST = 1.5     # the words of one clause found side by side
 
 DEFAULT_STOPWORDS = frozenset(
     "的 了 和 与 與 及 或 是 在 也 就 都 而 着 著 吧 吗 嗎 呢 啊 之 其 把 被 让 讓 给 給 对 對 从 從 向 为 為 以 于 於 "
@@ -302,7 +300,7 @@ MAX_DEPTH = 20
 
 
 def _searchable(text: str) -> bool:
-    return analysis._SCAN_RE.search(analysis.fold(text)) is not None
+    return analysis.Analyzer.default().searchable(text)
 
 
 def _join_all(parts: list[Node]) -> Node | None:
@@ -402,9 +400,10 @@ class Compiled:
 class Compiler:
     """Turns the syntax tree into a strict and a relaxed Whoosh query."""
 
-    def __init__(self, stopwords: frozenset[str] = DEFAULT_STOPWORDS, dictionary=None) -> None:
+    def __init__(self, analyzer: analysis.Analyzer, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> None:
+        self.analyzer = analyzer              # the index's own analysis, as at index time
         self.stopwords = stopwords
-        self.dictionary = dictionary          # jieba FREQ, to spot words jieba does not know
+        self.dictionary = analyzer.dictionary()   # to spot words the segmenter does not know
         self.terms: dict[str, set[str]] = {"title": set(), "body": set()}
         self.phrases: list[str] = []
         self.words: list[str] = []
@@ -457,7 +456,7 @@ class Compiler:
     def _only_stopwords(self, node: Node) -> bool:
         if not isinstance(node, Words) or node.field is not None or not self.stopwords:
             return False
-        toks = [t.text for t in analysis.tokenize(node.text, "query")]
+        toks = [t.text for t in self.analyzer.tokenize(node.text, "query")]
         return bool(toks) and all(t in self.stopwords for t in toks)
 
     def negative(self, node: Node) -> wq.Query | None:
@@ -472,7 +471,7 @@ class Compiler:
         record = record and self.recording
         if node.field in ("category", "tag", "author"):
             return self.keyword_query(node.field, node.text)
-        toks = [t.text for t in analysis.tokenize(node.text, "query")]
+        toks = [t.text for t in self.analyzer.tokenize(node.text, "query")]
         if not toks:
             return None
         kept = [t for t in toks if t not in self.stopwords] or toks
@@ -496,14 +495,14 @@ class Compiler:
             # cut out of it (人 of 白衣人 would match nearly every article).
             parts = [p for p, t in zip(per_token, kept, strict=True) if len(t) > 1 or not _has_cjk(t)] or per_token
             clause = together if strict else wq.Or([together, *parts])
-        run = analysis.fold(node.text)
+        run = self.analyzer.fold(node.text)
         fragments = sum(1 for t in kept if len(t) == 1 and _has_cjk(t))
         unstable = any(self._unknown(t) and len(t) > 1 and _has_cjk(t) for t in kept) or fragments >= 2
         if _has_cjk(run) and len(kept) > 1 and unstable:
             # jieba may cut an unknown word (a name, a new term) differently in the text than in
             # the query: the exact characters match too. Known words segment stably and skip
             # this (a phrase of common characters is the most expensive query there is).
-            grams = analysis.query_ngrams(node.text)
+            grams = self.analyzer.query_ngrams(node.text)
             if len(grams) > 1:
                 exact = [Adjacent("title_ngram", grams, boost=FIELD_WEIGHTS["title_ngram"])]
                 if not title_only:
@@ -521,7 +520,7 @@ class Compiler:
             fields += [("meta", FIELD_WEIGHTS["meta"]), ("body", FIELD_WEIGHTS["body"])]
         parts: list[wq.Query] = [wq.Term(f, token, boost=w) for f, w in fields]
         if _has_cjk(token) and grams_ok:
-            grams = analysis.query_ngrams(token)
+            grams = self.analyzer.query_ngrams(token)
             if len(grams) == 1:
                 parts.append(wq.Term("title_ngram", grams[0], boost=FIELD_WEIGHTS["title_ngram"]))
                 if not title_only:
@@ -536,7 +535,7 @@ class Compiler:
         record = record and self.recording
         if node.field in ("category", "tag", "author"):
             return self.keyword_query(node.field, node.text)
-        grams = analysis.query_ngrams(node.text)
+        grams = self.analyzer.query_ngrams(node.text)
         if not grams:
             return None
         if record:
@@ -549,14 +548,14 @@ class Compiler:
         if node.field != "title":
             parts.append(wq.Term("ngram", grams[0], boost=FIELD_WEIGHTS["body"]) if one
                          else Adjacent("ngram", grams, boost=FIELD_WEIGHTS["body"]))
-            words = [t.text for t in analysis.tokenize(node.text, "query")]
+            words = [t.text for t in self.analyzer.tokenize(node.text, "query")]
             if words:   # tags and categories hold whole words, not an n-gram field
                 parts.append(wq.Term("meta", words[0], boost=FIELD_WEIGHTS["meta"]) if len(words) == 1
                              else Adjacent("meta", words, boost=FIELD_WEIGHTS["meta"]))
         return wq.Or(parts)
 
     def keyword_query(self, name: str, value: str) -> wq.Query:
-        folded = analysis.fold(value).strip()
+        folded = self.analyzer.fold(value).strip()
         if self.recording:
             self.explain["clauses"].append({"text": value, "field": name})
         field_name = {"category": "categories", "tag": "tags", "author": "author_key"}[name]
@@ -577,17 +576,17 @@ def _escape_wild(text: str) -> str:
 
 
 def _has_cjk(text: str) -> bool:
-    return bool(analysis._HAN_RE.search(text))
+    return analysis.has_han(text)
 
 
-def load_stopwords(setting: str) -> frozenset[str]:
-    """`default`, `none`, or a file of one word per line."""
+def load_stopwords(setting: str, fold=analysis.fold) -> frozenset[str]:
+    """`default`, `none`, or a file of one word per line (folded with ``fold``)."""
     if not setting or setting == "default":
         return DEFAULT_STOPWORDS
     if setting == "none":
         return frozenset()
     try:
         with open(setting, encoding="utf-8-sig") as fh:
-            return frozenset(analysis.fold(line.strip()) for line in fh if line.strip() and not line.startswith("#"))
+            return frozenset(fold(line.strip()) for line in fh if line.strip() and not line.startswith("#"))
     except OSError:
         return DEFAULT_STOPWORDS

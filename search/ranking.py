@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from .doctable import DocTable
+from .weights import FALLBACK_SCALE
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def below(ranked: Ranking, extra: Ranking) -> Ranking:
     floor = float(ranked.scores.min())
     if not floor:
         return extra
-    scale = floor * 0.9 / (float(extra.scores[0]) or 1.0)
+    scale = floor * FALLBACK_SCALE / (float(extra.scores[0]) or 1.0)
     return Ranking(extra.docs, extra.scores * scale)
 
 

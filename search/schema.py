@@ -12,13 +12,10 @@ from dataclasses import dataclass
 from whoosh import fields
 from whoosh.formats import Characters, Positions
 
-from .analysis import ngram_analyzer, pack_ints, unpack_ints, word_analyzer
-from .codec import SouCodec  # noqa: F401 - segments of version-4 indexes pickled it from here
+from .analysis import ngram_analyzer, word_analyzer
+from .codec import SouCodec, pack_ints, unpack_ints  # noqa: F401 - SouCodec: segments of version-4 indexes pickled it from here
 
 SCHEMA_VERSION = 5
-
-# Field boosts at query time (BM25F field weights): title > tags/categories > body.
-FIELD_WEIGHTS = {"title": 4.0, "meta": 2.0, "body": 1.0, "title_ngram": 1.2, "ngram": 0.35}
 
 # Each n-gram field is the character sequence of one word field's text: a word of that field
 # is a run of its characters in a row.

@@ -31,8 +31,9 @@ from whoosh.util.numeric import byte_to_length
 from .codec import decode_positions, read_postings
 from .phrase import Adjacent
 from .schema import NGRAM_SOURCES, CompactCharacters
+from .weights import BM25_B as B
+from .weights import BM25_K1 as K1
 
-B, K1 = 0.75, 1.2                 # Whoosh's BM25F defaults, which the tuning was done with
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
@@ -45,6 +46,8 @@ class TermPostings:
     values: list = field(default_factory=list)      # (value lengths, value bytes) per segment
     stride: int = 1
     _positions: tuple[np.ndarray, np.ndarray] | None = None
+    _cache: PostingCache | None = field(default=None, repr=False, compare=False)
+    _cache_key: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def nbytes(self) -> int:
@@ -77,6 +80,8 @@ class TermPostings:
                 flat.append(p.astype(np.int32))
             self._positions = (np.concatenate(counts) if counts else np.zeros(0, np.int32),
                                np.concatenate(flat) if flat else np.zeros(0, np.int32))
+            if self._cache is not None:
+                self._cache.resized(self)     # decoded positions count against the budget too
         return self._positions
 
 
@@ -84,12 +89,17 @@ _EMPTY = TermPostings(np.zeros(0, np.int64), np.zeros(0, np.float64))
 
 
 class PostingCache:
-    """Decoded posting lists of one index generation, least recently used dropped first."""
+    """Decoded posting lists of one index generation, least recently used dropped first.
+
+    Every entry is charged the size it has now: positions decoded after an entry was cached
+    (phrase queries) are added to its charge, and eviction gives back exactly what was charged,
+    so ``used`` is what the cache holds and never grows past ``budget``."""
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget = budget_bytes
         self.used = 0
         self._items: OrderedDict[tuple[str, str], TermPostings] = OrderedDict()
+        self._charged: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, str]) -> TermPostings | None:
@@ -100,18 +110,35 @@ class PostingCache:
             return item
 
     def put(self, key: tuple[str, str], item: TermPostings) -> None:
-        size = item.nbytes
-        if size > self.budget // 4:
+        if item.nbytes > self.budget // 4:
             return
         with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self.used -= old.nbytes
+            self._drop(key)
+            item._cache, item._cache_key = self, key
             self._items[key] = item
-            self.used += size
-            while self.used > self.budget and self._items:
-                _, dropped = self._items.popitem(last=False)
-                self.used -= dropped.nbytes
+            self._charge(key, item.nbytes)
+
+    def resized(self, item: TermPostings) -> None:
+        """An entry grew (its positions were decoded): charge the difference, evict if over."""
+        key = item._cache_key
+        with self._lock:
+            if key is None or self._items.get(key) is not item:
+                return
+            if item.nbytes > self.budget // 4:
+                self._drop(key)
+            else:
+                self._charge(key, item.nbytes)
+
+    def _charge(self, key: tuple[str, str], size: int) -> None:
+        self.used += size - self._charged.get(key, 0)
+        self._charged[key] = size
+        while self.used > self.budget and self._items:
+            oldest = next(iter(self._items))
+            self._drop(oldest)
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        if self._items.pop(key, None) is not None:
+            self.used -= self._charged.pop(key)
 
 
 @dataclass

@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,8 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
+from whoosh.system import IS_LITTLE
 
 from . import analysis
 from .config import Settings
@@ -72,12 +75,88 @@ def analyzer_config(settings: Settings) -> analysis.AnalyzerConfig:
                                    segmenter=settings.segmenter)
 
 
-def configure_analysis(settings: Settings) -> None:
-    analysis.configure(analyzer_config(settings), settings.jieba_cache_dir)
+def index_analyzer(settings: Settings) -> analysis.Analyzer:
+    """The analyzer an index built with ``settings`` uses (shared by every engine and reindex of
+    this process with the same analysis settings; nothing global is reconfigured)."""
+    return analysis.Analyzer.for_config(analyzer_config(settings), settings.jieba_cache_dir)
 
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class PositionalFile(StructFile):
+    """A read-only segment file where every read is positional (``os.pread``) and each thread
+    has its own file position, so Whoosh's seek-then-read code paths (term look-ups, stored
+    fields, columns) are safe from any number of threads at once."""
+
+    def __init__(self, fileobj, name=None, onclose=None) -> None:
+        super().__init__(fileobj, name=name, onclose=onclose)
+        self._fd = fileobj.fileno()
+        self._size = os.fstat(self._fd).st_size
+        self._where = threading.local()
+        self.is_real = False      # read_array must go through read(), not the file object
+
+    def get(self, position: int, length: int) -> bytes:
+        data = os.pread(self._fd, length, position)
+        while len(data) < length:          # pread may return less on a signal
+            more = os.pread(self._fd, length - len(data), position + len(data))
+            if not more:
+                break
+            data += more
+        return data
+
+    def get_array(self, position: int, typecode: str, length: int):
+        from array import array
+
+        a = array(typecode)
+        a.frombytes(self.get(position, length * a.itemsize))
+        if IS_LITTLE:          # Whoosh stores these arrays big-endian
+            a.byteswap()
+        return a
+
+    def tell(self) -> int:
+        return getattr(self._where, "pos", 0)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = 0 if whence == 0 else self.tell() if whence == 1 else self._size
+        self._where.pos = base + offset
+        return self._where.pos
+
+    def read(self, size: int = -1) -> bytes:
+        pos = self.tell()
+        if size is None or size < 0:
+            size = max(0, self._size - pos)
+        data = self.get(pos, size)
+        self._where.pos = pos + len(data)
+        return data
+
+    def read_pickle(self):
+        """A pickle at this thread's position (Whoosh reads it from the raw file object)."""
+        import io
+        import pickle
+
+        start = self.tell()
+        stream = io.BytesIO(self.get(start, self._size - start))
+        value = pickle.load(stream)
+        self._where.pos = start + stream.tell()
+        return value
+
+    def readline(self, *args, **kwargs):
+        raise NotImplementedError("segment files are not read by lines")
+
+    def __iter__(self):
+        raise NotImplementedError("segment files are not read by lines")
+
+    def subset(self, offset, length, name=None):
+        raise NotImplementedError("sou writes no compound segments")
+
+
+class PositionalStorage(FileStorage):
+    """Whoosh's file storage, opening files for positional reads."""
+
+    def open_file(self, name, **kwargs):
+        return PositionalFile(open(self._fpath(name), "rb"), name=name, **kwargs)
 
 
 class IndexStore:
@@ -124,7 +203,7 @@ class IndexStore:
         for attempt in range(5):
             meta = meta if (meta is not None and attempt == 0) else self.require_meta()
             try:
-                return meta, whoosh_index.open_dir(str(self.dir), indexname=meta.index_name)
+                return meta, PositionalStorage(str(self.dir)).open_index(meta.index_name)
             except (FileNotFoundError, whoosh_index.EmptyIndexError):
                 meta = None
                 time.sleep(0.05 * (attempt + 1))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import analysis
@@ -20,9 +21,10 @@ from .query import AllOf, AnyOf, Node, Not, Phrase, Words
 @dataclass
 class Synonyms:
     rules: dict[str, tuple[str, ...]] = field(default_factory=dict)   # folded term -> alternatives (originals)
+    fold: Callable[[str], str] = analysis.fold       # the index's folding
 
     @classmethod
-    def parse(cls, text: str) -> Synonyms:
+    def parse(cls, text: str, fold: Callable[[str], str] = analysis.fold) -> Synonyms:
         rules: dict[str, tuple[str, ...]] = {}
         for raw in text.splitlines():
             line = raw.split("#", 1)[0].strip()
@@ -33,24 +35,25 @@ class Synonyms:
                 targets = _terms(right)
                 for term in _terms(left):
                     if targets:
-                        rules[analysis.fold(term)] = _merge(rules.get(analysis.fold(term), ()), targets)
+                        rules[fold(term)] = _merge(rules.get(fold(term), ()), targets)
             else:
                 group = _terms(line)
                 for term in group:
-                    rules[analysis.fold(term)] = _merge(rules.get(analysis.fold(term), ()), group)
-        return cls(rules)
+                    rules[fold(term)] = _merge(rules.get(fold(term), ()), group)
+        return cls(rules, fold)
 
     def expand(self, node: Node | None, notes: list[str]) -> Node | None:
         """The query tree with each word that has synonyms replaced by (word OR synonyms)."""
         if node is None or not self.rules:
             return node
         if isinstance(node, Words) and node.field in (None, "title"):
-            alternatives = self.rules.get(analysis.fold(node.text).strip())
+            fold = self.fold
+            alternatives = self.rules.get(fold(node.text).strip())
             if alternatives:
-                others = [a for a in alternatives if analysis.fold(a) != analysis.fold(node.text)]
+                others = [a for a in alternatives if fold(a) != fold(node.text)]
                 if others:
                     notes.append(f"also searched {', '.join(others)} for {node.text}")
-                    keep_self = analysis.fold(node.text) in {analysis.fold(a) for a in alternatives}
+                    keep_self = fold(node.text) in {fold(a) for a in alternatives}
                     options = ([node] if keep_self else []) + [_as_node(a, node.field) for a in others]
                     return AnyOf(tuple(options)) if len(options) > 1 else options[0]
             return node
@@ -76,10 +79,11 @@ def _merge(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
 class SynonymsFile:
     """The synonyms file, re-read when its mtime changes; a missing file means no synonyms."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, fold: Callable[[str], str] = analysis.fold) -> None:
         self.path = path
+        self.fold = fold
         self._stamp: tuple[float, int] | None = None
-        self._value = Synonyms()
+        self._value = Synonyms(fold=fold)
         self._lock = threading.Lock()
 
     def get(self) -> Synonyms:
@@ -89,13 +93,13 @@ class SynonymsFile:
             st = os.stat(self.path)
             stamp = (st.st_mtime, st.st_size)
         except OSError:
-            return Synonyms()
+            return Synonyms(fold=self.fold)
         with self._lock:
             if stamp != self._stamp:
                 try:
                     with open(self.path, encoding="utf-8-sig") as fh:
-                        self._value = Synonyms.parse(fh.read())
+                        self._value = Synonyms.parse(fh.read(), self.fold)
                 except (OSError, UnicodeDecodeError):
-                    self._value = Synonyms()
+                    self._value = Synonyms(fold=self.fold)
                 self._stamp = stamp
             return self._value

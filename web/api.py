@@ -31,7 +31,7 @@ def complete(q: str, n: int = 8) -> list[str]:
         return []
     head, lead, word = match["head"], match["lead"], match["word"]
     out = []
-    for s in engine().suggest(word, n=n):
+    for s in engine().complete(word, n=n):
         if " " in s and lead.endswith(":"):
             s = f'"{s}"'
         out.append(head + lead + s)

@@ -53,6 +53,6 @@ def engine() -> Any:
     process (``sou reindex`` while ``sou serve`` runs) shows up without a restart."""
     if "sou_engine" not in g:
         eng = holder().get()
-        eng.refresh()
+        eng.refresh(wait=False)
         g.sou_engine = eng
     return g.sou_engine

@@ -1,0 +1,60 @@
+"""Every number that shapes a ranking, in one place, with the evidence for its value.
+
+"dev" below means ``make eval`` (nDCG@10 on the judged dev queries of ../shared/eval and
+../shared/eval_zh, whole corpora). A value with no measurement says so: it was chosen by hand and
+is a candidate for the next relevance round, not a tuned constant.
+"""
+
+from __future__ import annotations
+
+# -- scoring (search/scoring.py) ------------------------------------------------------------------
+
+#: BM25F's length normalisation and term-frequency saturation: Whoosh's defaults, which every
+#: other value here was tuned with (changing them moves all of them).
+BM25_B = 0.75
+BM25_K1 = 1.2
+
+#: BM25F field weights. Title 4.0 against 2.5 / 3.0: dev 0.874 vs 0.854 / 0.863 (corpus) and
+#: 0.879 vs 0.873 / 0.875 (corpus_zh). The n-gram fields only back up the word fields (one
+#: character matches nearly everything), hence their low weights; ngram 0.35 is doubled for the
+#: exact-character fallback of unstable segmentations (query.py). Tags/categories/author (meta)
+#: sit between title and body: chosen by hand.
+FIELD_WEIGHTS = {"title": 4.0, "meta": 2.0, "body": 1.0, "title_ngram": 1.2, "ngram": 0.35}
+
+# -- the compiled query (search/query.py) --------------------------------------------------------
+
+#: Relaxed matching: articles with every clause outrank those with most of them.
+AND_BONUS = 1.5
+#: The words of one clause found side by side in the title (明日 大嶼 as 明日大嶼). Adding it moved
+#: dev (corpus) from 0.868 to 0.873, topic_trad back to 0.93.
+ADJACENT_BOOST = 1.5
+
+# -- result lists (search/engine.py, search/ranking.py, search/doctable.py) --------------------
+
+#: Strict results (distinct articles) under this many are topped up with relaxed matches (some
+#: of the words) and pinyin readings. One result page and a half; chosen by hand.
+RELAX_BELOW = 20
+#: Fallback results are scaled to rank below the weakest strict one, keeping their order.
+FALLBACK_SCALE = 0.9
+#: Length prior: a body of n word tokens scores × (LENGTH_PRIOR_FLOOR + (1 - floor) ·
+#: min(1, n / LENGTH_PRIOR_FULL)). Stubs and farewell/placeholder pages (judged never relevant in
+#: both dev sets) otherwise top short queries; chosen by hand on the dev sets' placeholder pages.
+LENGTH_PRIOR_FLOOR = 0.35
+LENGTH_PRIOR_FULL = 120.0
+
+# -- pinyin and spelling (search/pinyin.py, search/spelling.py) ------------------------------------
+
+#: A body word gets a pinyin reading when this many documents use it (title, tag and category
+#: words always do): rarer body words are mostly segmentation noise.
+PINYIN_BODY_MIN_DF = 3
+#: Title/tag/category occurrences weigh this much more than body ones in the pinyin vocabulary.
+PINYIN_TITLE_WEIGHT = 3
+#: Alternatives of one pinyin key are kept when their weight is at least this share of the best.
+PINYIN_ALTERNATIVE_SHARE = 0.3
+#: A homophone correction (抖因 -> 抖音) is offered only for a word of at least this weight, and
+#: only when the typed word itself is in fewer than this many documents.
+HOMOPHONE_MIN_WEIGHT = 3
+HOMOPHONE_TYPED_MAX_DF = 3
+#: "Did you mean" is considered when a query finds fewer than this many articles, and offered
+#: when the corrected query finds at least one more than twice as many.
+SPELLING_BELOW = 5
