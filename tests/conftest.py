@@ -1,9 +1,8 @@
 """Shared fixtures: settings in tmp folders, one demo index per session, an engine over it,
 a click runner.
 
-The analysis runtime (jieba + folding tables) is process-global, configured by
-``search.analysis.configure``; a test that switches to a user dictionary would leave it
-configured for every later test, so ``_default_analysis`` puts the default back after each test.
+Each index has its own analyzer (search.analysis.Analyzer), so a test with a user dictionary
+or other analysis settings changes nothing for the others.
 """
 
 from __future__ import annotations
@@ -16,11 +15,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import EXAMPLES
+from hypothesis import settings as hypothesis_settings
 
-from search import Settings, analysis
+from search import Settings
 from search.engine import Engine
 from search.indexer import reindex
-from search.store import configure_analysis
+
+# Every Hypothesis test is derandomized (the same examples on every run, no example database):
+# a CI run fails or passes for the code, never for the dice. A test's own @settings adds to this.
+hypothesis_settings.register_profile("sou", derandomize=True, database=None)
+hypothesis_settings.load_profile("sou")
 
 
 @pytest.fixture(scope="session")
@@ -37,17 +41,9 @@ def _isolated_environment(jieba_cache: Path, tmp_path_factory):
     for key in saved:
         del os.environ[key]
     os.environ["SOU_CACHE_DIR"] = str(jieba_cache)
-    configure_analysis(Settings(cache_dir=str(jieba_cache)))
     yield
     os.environ.pop("SOU_CACHE_DIR", None)
     os.environ.update(saved)
-
-
-@pytest.fixture(autouse=True)
-def _default_analysis(jieba_cache: Path):
-    yield
-    if analysis.RUNTIME.config != analysis.AnalyzerConfig():
-        analysis.configure(analysis.AnalyzerConfig(), jieba_cache)
 
 
 @pytest.fixture

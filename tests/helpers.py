@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,3 +23,20 @@ def write_article(folder: Path, name: str, title: str, body: str, **meta: str) -
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+_WORDS = ("数据 搜索引擎 开源项目 服务器 用户 隐私 安全 网络 城市 交通 地铁 天气 台风 医院 学校 老师 学生 "
+          "咖啡 茶 猫 狗 公园 行山 记者 报道 政府 经济 市场 价格 手机 电池 屏幕 软件 更新 版本 测试 "
+          "python rust linux 5G COVID-19 3.6.3 iPhone").split()
+
+
+def make_synthetic_articles(root: Path, n: int, paragraphs: int = 6, seed: int = 7) -> None:
+    """Original synthetic articles (random word salad), big enough to keep a reindex busy."""
+    rng = random.Random(seed)
+    for i in range(n):
+        body = "\n\n".join(
+            "".join(rng.choice(_WORDS) + rng.choice(("", "", "，", "。", " ")) for _ in range(rng.randint(60, 120)))
+            for _ in range(paragraphs))
+        write_article(root / f"batch{i % 7}", f"synthetic-{i:04d}.md", f"合成文章 synthxq {i} {rng.choice(_WORDS)}",
+                      body, date=f"20{10 + i % 14:02d}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                      tags=rng.choice(_WORDS), categories="合成")

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from search import analysis
 from search.analysis import NgramTokenizer, Tok, WordTokenizer, fold, ngrams, normalize, tokenize
+from search.codec import encode_position_lists, encode_positions
 
 SAMPLES = [
     "国家安全法",
@@ -286,9 +287,9 @@ def test_a_user_dictionary_word_stays_whole(tmp_path) -> None:
     code = (
         "from pathlib import Path\n"
         "from search import analysis\n"
-        f"analysis.configure(analysis.AnalyzerConfig(user_dict={str(userdict)!r}), Path({str(tmp_path / 'cache')!r}))\n"
-        "analysis.RUNTIME.jieba()\n"
-        "print('|'.join(t.text for t in analysis.tokenize('自助洗衣店扫码即用，楼下是小橘貓咖啡', 'query')))\n"
+        f"a = analysis.Analyzer.for_config(analysis.AnalyzerConfig(user_dict={str(userdict)!r}), Path({str(tmp_path / 'cache')!r}))\n"
+        "a.load()\n"
+        "print('|'.join(t.text for t in a.tokenize('自助洗衣店扫码即用，楼下是小橘貓咖啡', 'query')))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -304,7 +305,7 @@ _LONG_ALPHABET = st.sampled_from(list("國語臺灣裡面著名ＡＢＣ１２�
 @given(st.text(_LONG_ALPHABET, min_size=200, max_size=900))
 def test_long_texts_fold_like_the_translate_table(text):
     """Bodies take an array path (no str.translate); it must fold and map offsets the same."""
-    table, _ = analysis.RUNTIME.table()
+    table = analysis.Analyzer.default().table
     folded, offsets = analysis.normalize(text)
     assert folded == text.translate(table)
     if offsets is None:
@@ -319,7 +320,8 @@ def test_long_texts_fold_like_the_translate_table(text):
 def test_ngram_postings_for_the_index_are_those_of_the_ngram_tokens(text):
     """The build encodes n-grams straight from the folded text; the postings must be those of
     the n-gram tokens that queries are matched against."""
-    expected, count = analysis.encode_positions([(t.text, t.pos) for t in ngrams(text)], len(text))
-    got, got_count = analysis.encode_ngrams(analysis.analyze_for_index(text)[1], len(text))
+    expected, count = encode_positions([(t.text, t.pos) for t in ngrams(text)], len(text))
+    positions, got_count = analysis.gram_positions(analysis.Analyzer.default().analyze_for_index(text)[1])
+    got = encode_position_lists(positions, len(text))
     assert got_count == count
     assert sorted(got) == sorted(expected)

@@ -360,16 +360,16 @@ def test_related_finds_the_other_cat_article(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize(("prefix", "completion"), [("pyth", "python"), ("觀", "觀塘"), ("观", "觀塘"), ("open", "open source")])
-def test_suggest_completes_a_prefix(engine: Engine, prefix: str, completion: str) -> None:
-    out = engine.suggest(prefix, n=8)
+def test_complete_completes_a_prefix(engine: Engine, prefix: str, completion: str) -> None:
+    out = engine.complete(prefix, n=8)
     assert completion in out
     assert len(out) <= 8
     assert all(fold(s).startswith(fold(prefix)) for s in out)
 
 
-def test_suggest_of_nothing_is_empty(engine: Engine) -> None:
-    assert engine.suggest("") == [] and engine.suggest("   ") == []
-    assert engine.suggest("zzzzqqq") == []
+def test_complete_of_nothing_is_empty(engine: Engine) -> None:
+    assert engine.complete("") == [] and engine.complete("   ") == []
+    assert engine.complete("zzzzqqq") == []
 
 
 def test_did_you_mean_corrects_a_latin_typo(engine: Engine) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -14,9 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import CORPORA, EXAMPLES, write_article
+from helpers import CORPORA, EXAMPLES, make_synthetic_articles, write_article
 
 from search import IndexLocked, IndexMissing, IndexOutdated, SearchRequest
+from search.analysis import Analyzer
 from search.articles import discover
 from search.engine import Engine
 from search.indexer import reindex, stats, to_document
@@ -85,7 +85,7 @@ def test_to_document_keeps_the_original_text_for_highlighting() -> None:
     from search.articles import parse_bytes
 
     article = parse_bytes("---\ntitle: 臺北 ＣＯＶＩＤ\ncategories: [港聞]\n---\n\n正文。\n".encode(), "a.md")
-    doc = to_document(article)
+    doc = to_document(article, Analyzer.default())
     assert doc["_stored_title"] == "臺北 ＣＯＶＩＤ"
     assert doc["categories"] == ["港闻"] and doc["_stored_categories"] == ["港聞"]
     assert doc["id"] == "a.md" and doc["empty"] is False
@@ -284,22 +284,6 @@ def test_a_lock_held_by_another_process_raises_index_locked(built) -> None:
     assert reindex(settings, root).unchanged == N_EXAMPLES
 
 
-_WORDS = ("数据 搜索引擎 开源项目 服务器 用户 隐私 安全 网络 城市 交通 地铁 天气 台风 医院 学校 老师 学生 "
-          "咖啡 茶 猫 狗 公园 行山 记者 报道 政府 经济 市场 价格 手机 电池 屏幕 软件 更新 版本 测试 "
-          "python rust linux 5G COVID-19 3.6.3 iPhone").split()
-
-
-def make_synthetic_articles(root: Path, n: int, paragraphs: int = 6, seed: int = 7) -> None:
-    """Original synthetic articles (random word salad), big enough to keep a reindex busy."""
-    rng = random.Random(seed)
-    for i in range(n):
-        body = "\n\n".join(
-            "".join(rng.choice(_WORDS) + rng.choice(("", "", "，", "。", " ")) for _ in range(rng.randint(60, 120)))
-            for _ in range(paragraphs))
-        write_article(root / f"batch{i % 7}", f"synthetic-{i:04d}.md", f"合成文章 synthxq {i} {rng.choice(_WORDS)}",
-                      body, date=f"20{10 + i % 14:02d}-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                      tags=rng.choice(_WORDS), categories="合成")
-
 
 @pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
 def test_an_interrupted_reindex_leaves_the_previous_index_usable(built, full: bool) -> None:
@@ -357,10 +341,12 @@ def test_changing_the_user_dictionary_makes_the_index_outdated(built, tmp_path: 
     assert summary.indexed == N_EXAMPLES
     engine = Engine.open(with_dict)
     try:
+        assert "扫码即用" in [t.text for t in engine.analyzer.tokenize("自助洗衣店扫码即用", "query")]
+        assert engine.search(SearchRequest(q="扫码即用")).total == 1
+        # the process-wide default analysis did not take the index's dictionary
         from search.analysis import tokenize
 
-        assert "扫码即用" in [t.text for t in tokenize("自助洗衣店扫码即用", "query")]
-        assert engine.search(SearchRequest(q="扫码即用")).total == 1
+        assert "扫码即用" not in [t.text for t in tokenize("自助洗衣店扫码即用", "query")]
     finally:
         engine.close()
 

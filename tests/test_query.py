@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from search.analysis import Analyzer
 from search.query import AllOf, AnyOf, Compiler, DateRange, Not, Phrase, Words, parse, parse_date_range
 
 
@@ -22,7 +23,7 @@ def test_plain_words_are_an_and() -> None:
 def test_chinese_without_spaces_is_one_words_clause_segmented_later() -> None:
     parsed = parse("国安法记者会")
     assert parsed.node == Words("国安法记者会")
-    compiled = Compiler().compile(parsed)
+    compiled = Compiler(Analyzer.default()).compile(parsed)
     assert {"国安法", "记者会"} <= compiled.terms["body"]
 
 
@@ -142,7 +143,7 @@ def test_odd_syntax_warns_and_keeps_the_rest(q: str, node, warning: str | None) 
 @pytest.mark.parametrize("q", ["|||", "!!!", "-- --", "&&&", "😀", "。，、"])
 def test_a_query_with_nothing_searchable_says_so(q: str) -> None:
     parsed = parse(q)
-    assert Compiler().compile(parsed).strict is None
+    assert Compiler(Analyzer.default()).compile(parsed).strict is None
     assert parsed.warnings
 
 
@@ -160,7 +161,7 @@ def test_operator_soup_never_raises() -> None:
         soup += rng.choice(pieces)
     parsed = parse(soup)
     assert isinstance(parsed.warnings, list)
-    Compiler().compile(parsed)    # the Whoosh query builds too
+    Compiler(Analyzer.default()).compile(parsed)    # the Whoosh query builds too
 
 
 @settings(max_examples=200, deadline=None, database=None)
@@ -169,19 +170,19 @@ def test_operator_soup_never_raises() -> None:
        | st.text(max_size=40))
 def test_parse_never_raises(q: str) -> None:
     parsed = parse(q)
-    compiled = Compiler().compile(parsed)
+    compiled = Compiler(Analyzer.default()).compile(parsed)
     if compiled.strict is not None:
         assert compiled.relaxed is not None
 
 
 def test_compiler_records_terms_for_highlighting_once() -> None:
-    compiled = Compiler().compile(parse("pythn 國安法"))
+    compiled = Compiler(Analyzer.default()).compile(parse("pythn 國安法"))
     assert compiled.words == ["pythn", "國安法"]
     assert {"pythn", "国安法"} <= compiled.terms["title"]
     assert compiled.phrases.count("國安法") <= 1
 
 
 def test_excluded_words_are_not_highlighted() -> None:
-    compiled = Compiler().compile(parse("貓 -狗"))
+    compiled = Compiler(Analyzer.default()).compile(parse("貓 -狗"))
     assert "狗" not in compiled.terms["body"]
     assert "猫" in compiled.terms["body"]

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search import QueryError, SearchRequest, SearchResults
+from search.analysis import Analyzer
 from search.articles import MAX_META_NODES, parse_bytes
 from search.errors import ArticleError
 from search.models import Article
@@ -281,7 +282,7 @@ def parse_and_compile(q: str) -> ParsedQuery:
     assert isinstance(parsed, ParsedQuery)
     assert all(isinstance(w, str) and w for w in parsed.warnings)
     assert all(isinstance(d, DateRange) for d in parsed.dates)
-    compiled = Compiler().compile(parsed)
+    compiled = Compiler(Analyzer.default()).compile(parsed)
     if parsed.node is None:
         assert compiled.strict is None
     return parsed

@@ -5,13 +5,17 @@ is a faster implementation of the same ranking, not a different ranking."""
 from __future__ import annotations
 
 import random
+import shutil
 
 import numpy as np
 import pytest
+from helpers import EXAMPLES, make_synthetic_articles, write_article
 
-from search import analysis
-from search.codec import decode_positions, read_postings
-from search.query import Compiler, parse
+from search import Settings, analysis
+from search.codec import decode_positions, pack_ints, read_postings
+from search.engine import Engine
+from search.indexer import reindex
+from search.query import parse
 from search.ranking import Ranking, collapse
 from search.scoring import Collection, Evaluator
 
@@ -29,7 +33,7 @@ def _leaves(searcher):
 
 @pytest.mark.parametrize("fieldname", ["title", "body", "ngram", "meta", "tags"])
 def test_bulk_posting_reads_match_the_whoosh_matcher(engine, fieldname):
-    searcher = engine._searcher
+    searcher = engine.snapshots.current.searcher
     checked = 0
     for reader, _ in _leaves(searcher):
         for term in list(reader.lexicon(fieldname))[:400]:
@@ -53,23 +57,47 @@ def test_bulk_posting_reads_match_the_whoosh_matcher(engine, fieldname):
 
 
 def test_positions_decode_from_both_array_widths():
-    small = analysis.pack_ints([1, 5, 9])
-    large = analysis.pack_ints([3, 70000])
+    small = pack_ints([1, 5, 9])
+    large = pack_ints([3, 70000])
     lengths = np.array([len(small), len(large), len(small)], dtype=np.uint32)
     counts, flat = decode_positions(lengths, small + large + small, 1)
     assert counts.tolist() == [3, 2, 3]
     assert flat.tolist() == [1, 5, 9, 3, 70000, 1, 5, 9]
     counts, flat = decode_positions(lengths[:1], small, 1)
     assert flat.tolist() == [1, 5, 9]
-    triples = analysis.pack_ints([4, 10, 12, 7, 20, 22])
+    triples = pack_ints([4, 10, 12, 7, 20, 22])
     counts, flat = decode_positions(np.array([len(triples)], dtype=np.uint32), triples, 3)
     assert counts.tolist() == [2] and flat.tolist() == [4, 7]
 
 
-@pytest.mark.parametrize("text", QUERIES)
-def test_numpy_evaluation_finds_and_scores_like_whoosh(engine, text):
-    searcher, table = engine._searcher, engine._table
-    compiled = Compiler(engine.stopwords, analysis.RUNTIME.jieba().FREQ).compile(parse(text))
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory, jieba_cache):
+    """An index of several segments with deletions: two build workers' segments, then an
+    incremental reindex that adds one and deletes documents from the others."""
+    root = tmp_path_factory.mktemp("segmented-articles")
+    shutil.copytree(EXAMPLES, root / "demo")
+    make_synthetic_articles(root / "synthetic", 160, paragraphs=1)
+    settings = Settings(index_dir=str(tmp_path_factory.mktemp("segmented-index")), cache_dir=str(jieba_cache),
+                        workers=2)
+    reindex(settings, root)
+    for path in sorted((root / "synthetic").rglob("*.md"))[::9]:
+        path.unlink()
+    write_article(root / "late", "added.md", "香港電台 新節目", "國安法 記者 抖音 iPhone 13 续航 貓")
+    reindex(settings, root)
+    engine = Engine.open(settings)
+    assert len(list(engine.snapshots.current.searcher.leaf_searchers())) >= 3
+    assert engine.snapshots.current.searcher.reader().has_deletions()
+    yield engine
+    engine.close()
+
+
+@pytest.mark.parametrize("index", ["demo", "segmented"])
+@pytest.mark.parametrize("text", QUERIES + ["数据 搜索引擎", "python", '"开源项目"'])
+def test_numpy_evaluation_finds_and_scores_like_whoosh(request, index, text):
+    engine = request.getfixturevalue("engine" if index == "demo" else "segmented")
+    snap = engine.snapshots.current
+    searcher, table = snap.searcher, snap.table
+    compiled = engine.compiler().compile(parse(text))
     evaluator = Evaluator(Collection(searcher, table.live, table.date_seconds, 1 << 20))
     for q in (compiled.strict, compiled.relaxed):
         if q is None:
@@ -83,9 +111,10 @@ def test_numpy_evaluation_finds_and_scores_like_whoosh(engine, text):
 
 
 def test_phrases_need_their_words_in_a_row(engine):
-    searcher, table = engine._searcher, engine._table
+    snap = engine.snapshots.current
+    searcher, table = snap.searcher, snap.table
     evaluator = Evaluator(Collection(searcher, table.live, table.date_seconds, 1 << 20))
-    compiled = Compiler().compile(parse('"香港電台"'))
+    compiled = engine.compiler().compile(parse('"香港電台"'))
     hits = [table.ids[d] for d in np.flatnonzero(evaluator.run(compiled.strict).mask)]
     for doc_id in hits:
         body = searcher.stored_fields(table.by_id[doc_id])
@@ -105,7 +134,7 @@ def _collapse_by_loop(groups, bodies):
 
 
 def test_collapse_keeps_the_first_revision_of_each_article(engine):
-    table = engine._table
+    table = engine.snapshots.current.table
     rng = random.Random(7)
     for _ in range(50):
         n = rng.randint(1, 60)
