@@ -48,6 +48,12 @@ SCAN_RE = re.compile(
     r"|(?P<word>[^\W_" + CJK_CLASS + r"]+(?:[.\-_'’·][^\W_" + CJK_CLASS + r"]+)*(?:\+\+|#)?)"
     r"|(?P<cjk>[" + CJK_CLASS + r"]+)"
 )
+#: The same non-CJK tokens as SCAN_RE, without the CJK runs (n-grams take characters from arrays).
+LATIN_RE = re.compile(SCAN_RE.pattern.rsplit("|(?P<cjk>", 1)[0])
+_CJK_MASK = np.zeros(0x10000, dtype=bool)
+for _lo, _hi in ((0x3005, 0x3005), (0x3007, 0x3007), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+                 (0xF900, 0xFAFF)):
+    _CJK_MASK[_lo:_hi + 1] = True
 _URL_TRAIL = ".,;:!?)]}'\""
 _PART_RE = re.compile(r"[^\W\d_]+|\d+")
 
@@ -209,11 +215,40 @@ class Analyzer:
         norm, offsets = self.normalize(text)
         return [Tok._make(t) for t in self._word_tuples(norm, offsets, mode == "index")]
 
-    def analyze_for_index(self, text: str) -> tuple[list[tuple[str, int, int, int]], str]:
-        """Index-mode word tokens of ``text`` as plain (text, pos, start, end) tuples, and the
-        folded text for ``gram_positions``: normalising once is the hot path of a reindex."""
-        norm, offsets = self.normalize(text)
-        return self._word_tuples(norm, offsets, True), norm
+    def index_words(self, norm: str) -> list[str]:
+        """Every index-mode word of folded text (search-mode sub-words included), without
+        positions or offsets: what a frequency-only field (the body) needs, built without a tuple
+        per word."""
+        seg = self.segmenter
+        freq = seg.freq
+        out: list[str] = []
+        append = out.append
+        for kind, start, end in self._spans(norm):
+            if kind == "cjk":
+                for word in self._segment(norm[start:end], seg):
+                    n = len(word)
+                    if n > 2:
+                        for k in range(n - 1):
+                            if freq.get(word[k:k + 2]):
+                                append(word[k:k + 2])
+                        if n > 3:
+                            for k in range(n - 2):
+                                if freq.get(word[k:k + 3]):
+                                    append(word[k:k + 3])
+                    append(word)
+            else:
+                word = norm[start:end]
+                append(word)
+                if kind == "word" and not word.isalpha():
+                    for m in _PART_RE.finditer(word):
+                        if m.end() - m.start() < len(word) and not (word[0].isdigit() and "." in word):
+                            append(m.group())
+        return out
+
+    def index_positioned(self, norm: str) -> tuple[list[str], list[int]]:
+        """Index-mode words of folded text with their positions (titles, tags)."""
+        toks = self._word_tuples(norm, None, True)
+        return [t[0] for t in toks], [t[1] for t in toks]
 
     def ngrams(self, text: str) -> list[Tok]:
         """CJK characters (unigrams) plus whole Latin words; positions count characters/words and
@@ -383,22 +418,33 @@ def _gram_tuples(norm: str, offsets: list[int] | None) -> list[tuple[str, int, i
     return out
 
 
-def gram_positions(norm: str) -> tuple[dict[str, list[int]], int]:
-    """Each n-gram term of folded text with its positions, and the number of positions: what
-    ``ngrams`` gives, without a tuple per character (bodies have thousands of characters)."""
-    seen: dict[str, list[int]] = {}
-    pos = 0
-    for m in SCAN_RE.finditer(norm):
-        start, end = m.span()
-        # A CJK run gives one term per character; anything else is one term.
-        for term in norm[start:end] if m.lastgroup == "cjk" else (norm[start:end],):
-            places = seen.get(term)
-            if places is None:
-                seen[term] = [pos]
-            else:
-                places.append(pos)
-            pos += 1
-    return seen, pos
+@dataclass(frozen=True)
+class GramArrays:
+    """The n-gram terms of a folded text: CJK characters as code points with their positions,
+    and the other tokens (Latin words, numbers, URLs) as strings with theirs."""
+
+    chars: np.ndarray            # uint32 code points
+    char_positions: np.ndarray   # int64
+    words: list[str]
+    word_positions: list[int]
+    count: int                   # positions in all
+
+
+def gram_arrays(norm: str) -> GramArrays:
+    """What ``ngrams`` gives, computed with arrays: one entry per CJK character (bodies have
+    thousands) costs no Python; only the few Latin tokens are matched by a regex."""
+    points = np.frombuffer(norm.encode("utf-32-le"), dtype="<u4")
+    cjk = np.flatnonzero(_CJK_MASK[np.minimum(points, 0xFFFF)] & (points <= 0xFFFF))
+    latin = [(m.start(), m.group()) for m in LATIN_RE.finditer(norm)]
+    if latin:
+        starts = np.array([a for a, _ in latin], dtype=np.int64)
+        where = np.concatenate((cjk, starts))
+        rank = np.empty(len(where), dtype=np.int64)
+        rank[np.argsort(where, kind="stable")] = np.arange(len(where))
+        char_positions, word_positions = rank[:len(cjk)], rank[len(cjk):].tolist()
+    else:
+        char_positions, word_positions = np.arange(len(cjk), dtype=np.int64), []
+    return GramArrays(points[cjk], char_positions, [w for _, w in latin], word_positions, len(cjk) + len(latin))
 
 
 # -- the default configuration, for code without an index at hand --------------------------------

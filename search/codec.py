@@ -1,234 +1,296 @@
-"""How posting blocks are laid out on disk, and how whole posting lists are read into arrays.
+"""How posting lists are laid out on disk, and how they are encoded and decoded as whole arrays.
 
-Whoosh's W3 codec pickles every block (protocol 2) as a tuple of Python ints, floats and, for
-positional fields, one ``bytes`` object per posting, which protocol 2 stores as a call to
-``_codecs.encode``. Reading a 32k-posting list of 香港 that way took 30-50 ms, a third of it in
-``pickle.loads``; writing it cost as much at build time. Here a block is a fixed struct header
-followed by machine arrays (document numbers, weights, value lengths, one blob of values), so
-``search.scoring`` can read a whole posting list with one file read and ``numpy.frombuffer``,
-while Whoosh's own matcher interface keeps working over the same blocks (highlighting, related
-articles and spelling still use it).
+A term's posting list in one segment is one run of bytes:
+
+    [codes: 1 byte] [document gaps] [term frequencies] [position deltas]
+
+* document numbers are stored as gaps from the previous one (the first is the term info's
+  ``minid``), each gap in 1, 2 or 4 bytes, the width chosen per list from its largest gap;
+* term frequencies in 1, 2 or 4 bytes, or not at all when every one is 1 (most lists);
+* positions (positional fields only), per posting, as gaps from the previous position of the
+  same posting (the first one absolute), again in the narrowest width that holds them all;
+* ``codes`` says which widths were used.
+
+Common words have small gaps, so most numbers take one byte: the 49k-post corpus's postings
+went from 1,024 MB (4-byte ids, 4-byte value lengths, a typecode and 6-byte (position, start,
+end) triples per occurrence) to a fraction of that. Encoding and decoding are numpy operations
+over a whole batch of terms (encode) or a whole list (decode): no per-posting Python at build
+time, one ``numpy.frombuffer`` per section at query time.
+
+Whoosh still reads these lists through ``SouCodec.postings_reader`` (its own matchers serve
+merges, wildcard look-ups and the tests' reference ranking), which decodes the list and hands
+Whoosh an in-memory ``ListMatcher`` with values in the field format's own encoding.
 """
 
 from __future__ import annotations
 
-import struct
 from array import array
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh import formats
+from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 from whoosh.matching import ListMatcher
-from whoosh.system import IS_LITTLE
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.system import pack_uint, unpack_uint
 
-# length (negative on the last block), postings, last id, max weight, min/max length bytes
-_INFO = struct.Struct("<iIIfBB")
-_MODES = struct.Struct("<BB")          # weights mode, values mode
-_W_ONES, _W_ARRAY = 0, 2
-_V_NONE, _V_BLOB = 0, 1
+WIDTHS = np.array([1, 2, 4], dtype=np.int64)             # width of a gap class
+TF_WIDTHS = np.array([0, 1, 2, 4], dtype=np.int64)       # class 0: every frequency is 1
+_DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
+HAS_POSITIONS = 0x40
+
+# W3TermInfo's layout (see whoosh.codec.whoosh3): flags, total weight, document frequency, min and
+# max length bytes, max weight, first and last id, then the list's offset and length.
+TERMINFO_DTYPE = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlen", "u1"),
+                           ("maxlen", "u1"), ("maxweight", ">f4"), ("minid", ">u4"), ("maxid", ">u4"),
+                           ("offset", ">i8"), ("length", ">i4")])
 
 
-def _encode_block(ids, weights, values, maxweight: float, last: bool, lengths: tuple[int, int] = (0, 0)) -> bytes:
-    """One block: the info header, then ids, weights (unless all 1.0) and values (if any)."""
-    n = len(ids)
-    ones = weights.count(1.0) == n
-    parts = [_MODES.pack(_W_ONES if ones else _W_ARRAY, _V_BLOB if values else _V_NONE),
-             _native(array("I", ids)).tobytes()]
-    if not ones:
-        parts.append(_native(array("f", weights)).tobytes())
-    if values:
-        parts.append(_native(array("I", map(len, values))).tobytes())
-        parts.append(b"".join(values))
-    data = b"".join(parts)
-    length = _INFO.size - 4 + len(data)
-    return _INFO.pack(-length if last else length, n, ids[-1], maxweight, *lengths) + data
+def _width_class(largest: np.ndarray) -> np.ndarray:
+    return (largest >= 256).astype(np.int64) + (largest >= 65536)
+
+
+@dataclass
+class EncodedLists:
+    """A batch of encoded posting lists, in term order: one blob and each list's place in it."""
+
+    blob: bytes
+    offsets: np.ndarray           # int64, into blob
+    lengths: np.ndarray           # int64
+    df: np.ndarray                # int64
+    weight: np.ndarray            # float64: sum of frequencies
+    maxweight: np.ndarray         # float64
+    minid: np.ndarray             # int64
+    maxid: np.ndarray             # int64
+
+    def terminfo_bytes(self, base: int) -> bytes:
+        """The W3TermInfo bytes of every list (lists written at ``base`` in the postings file),
+        concatenated: each is ``TERMINFO_DTYPE.itemsize`` bytes."""
+        info = np.zeros(len(self.df), dtype=TERMINFO_DTYPE)
+        info["weight"] = self.weight
+        info["df"] = self.df
+        info["maxweight"] = self.maxweight
+        info["minid"] = self.minid
+        info["maxid"] = self.maxid
+        info["offset"] = self.offsets + base
+        info["length"] = self.lengths
+        return info.tobytes()
+
+
+def _scatter(out: np.ndarray, dest: np.ndarray, values: np.ndarray, classes: np.ndarray, widths: np.ndarray) -> None:
+    """Write each value little-endian at ``out[dest:]`` in the width of its class."""
+    for c in np.unique(classes).tolist():
+        width = int(widths[c])
+        if width == 0:
+            continue
+        sel = classes == c
+        raw = values[sel].astype(_DTYPES[width]).view(np.uint8).reshape(-1, width)
+        out[dest[sel, None] + np.arange(width)] = raw
+
+
+def encode_lists(bounds: np.ndarray, docs: np.ndarray, tfs: np.ndarray,
+                 positions: np.ndarray | None = None) -> EncodedLists:
+    """Encode the posting lists of a batch of terms.
+
+    ``bounds`` (T+1): where each term's postings start in ``docs``/``tfs`` (every term has at
+    least one); ``docs`` ascending within a term; ``positions``: every posting's positions in
+    posting order, ascending within a posting (``tfs`` of them each), or None."""
+    bounds = np.asarray(bounds, dtype=np.int64)
+    docs = np.asarray(docs, dtype=np.int64)
+    tfs = np.asarray(tfs, dtype=np.int64)
+    n_terms = len(bounds) - 1
+    df = np.diff(bounds)
+    first = bounds[:-1]
+    term_of = np.repeat(np.arange(n_terms), df)
+    gaps = np.zeros(len(docs), dtype=np.int64)
+    gaps[1:] = docs[1:] - docs[:-1]
+    gaps[first] = 0
+    id_class = _width_class(np.maximum.reduceat(gaps, first))
+    tf_max = np.maximum.reduceat(tfs, first)
+    tf_class = np.where(tf_max <= 1, 0, 1 + _width_class(tf_max))
+    wid, wtf = WIDTHS[id_class], TF_WIDTHS[tf_class]
+    codes = id_class | (tf_class << 2)
+    lengths = 1 + (df - 1) * wid + df * wtf
+    if positions is not None:
+        positions = np.asarray(positions, dtype=np.int64)
+        npos = np.add.reduceat(tfs, first)
+        posting_first = np.cumsum(tfs) - tfs
+        deltas = np.empty(len(positions), dtype=np.int64)
+        if len(positions):
+            deltas[1:] = positions[1:] - positions[:-1]
+            deltas[posting_first] = positions[posting_first]
+        pos_first = np.cumsum(npos) - npos
+        pos_class = _width_class(np.maximum.reduceat(deltas, pos_first))
+        wpos = WIDTHS[pos_class]
+        codes = codes | (pos_class << 4) | HAS_POSITIONS
+        lengths = lengths + npos * wpos
+    offsets = np.cumsum(lengths) - lengths
+    out = np.zeros(int(lengths.sum()), dtype=np.uint8)
+    out[offsets] = codes
+    # document gaps (all but each term's first posting)
+    k = np.arange(len(docs))
+    rest = np.ones(len(docs), dtype=bool)
+    rest[first] = False
+    t = term_of[rest]
+    dest = offsets[t] + 1 + (k[rest] - first[t] - 1) * wid[t]
+    _scatter(out, dest, gaps[rest], id_class[t], WIDTHS)
+    # frequencies
+    tf_start = offsets + 1 + (df - 1) * wid
+    _scatter(out, tf_start[term_of] + (k - first[term_of]) * wtf[term_of], tfs, tf_class[term_of], TF_WIDTHS)
+    if positions is not None:
+        posting_of = np.repeat(np.arange(len(docs)), tfs)
+        pt = term_of[posting_of]
+        j = np.arange(len(positions)) - pos_first[pt]
+        _scatter(out, tf_start[pt] + df[pt] * wtf[pt] + j * wpos[pt], deltas, pos_class[pt], WIDTHS)
+    return EncodedLists(out.tobytes(), offsets, lengths, df, np.add.reduceat(tfs, first).astype(np.float64),
+                        tf_max.astype(np.float64), docs[first], docs[bounds[1:] - 1])
+
+
+@dataclass(frozen=True)
+class RawPostings:
+    """One term's postings in one segment: local document numbers and frequencies (the posting
+    weights: every sou field has boost 1); positions, for positional fields, are decoded from
+    the list's bytes only when asked (most queries never need them)."""
+
+    ids: np.ndarray               # int64, ascending
+    weights: np.ndarray           # float64 (term frequencies)
+    raw: bytes = b""
+    positions_at: int = -1        # where the position deltas start in raw; -1: no positions
+
+    @property
+    def has_positions(self) -> bool:
+        return self.positions_at >= 0
+
+    @property
+    def nbytes(self) -> int:
+        return self.ids.nbytes + self.weights.nbytes + len(self.raw)
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(positions per posting, every posting's positions in posting order)."""
+        tfs = self.weights.astype(np.int64)
+        if not self.has_positions:
+            return tfs, np.zeros(0, dtype=np.int64)
+        wpos = int(WIDTHS[(self.raw[0] >> 4) & 3])
+        deltas = np.frombuffer(self.raw, dtype=_DTYPES[wpos], count=int(tfs.sum()),
+                               offset=self.positions_at).astype(np.int64)
+        running = np.cumsum(deltas)
+        starts = np.cumsum(tfs) - tfs
+        return tfs, running - np.repeat(running[starts] - deltas[starts], tfs)
+
+
+def decode_list(raw: bytes, df: int, minid: int) -> RawPostings:
+    """One encoded posting list (see the module docstring) as arrays."""
+    codes = raw[0]
+    wid = int(WIDTHS[codes & 3])
+    wtf = int(TF_WIDTHS[(codes >> 2) & 3])
+    at = 1
+    ids = np.empty(df, dtype=np.int64)
+    ids[0] = minid
+    if df > 1:
+        gaps = np.frombuffer(raw, dtype=_DTYPES[wid], count=df - 1, offset=at)
+        np.cumsum(gaps, out=ids[1:])
+        ids[1:] += minid
+    at += (df - 1) * wid
+    if wtf:
+        tfs = np.frombuffer(raw, dtype=_DTYPES[wtf], count=df, offset=at).astype(np.float64)
+        at += df * wtf
+    else:
+        tfs = np.ones(df, dtype=np.float64)
+    if not codes & HAS_POSITIONS:
+        return RawPostings(ids, tfs)
+    return RawPostings(ids, tfs, raw, at)
+
+
+def read_postings(postfile, terminfo) -> RawPostings:
+    """A term's whole posting list in one segment, from one read."""
+    offset, length = terminfo.extent()
+    if isinstance(length, tuple):       # W3TermInfo.from_bytes leaves the length in a 1-tuple
+        length = length[0]
+    raw = postfile.get(offset, length)
+    if not raw or raw[0] & 0x80 or raw[0] & 3 == 3:
+        raise ValueError("not a sou posting list (index written by another version): run `sou reindex --full`")
+    return decode_list(raw, terminfo.doc_frequency(), terminfo.min_id())
+
+
+def value_bytes(format_, postings: RawPostings) -> list[bytes]:
+    """Each posting's value in the field format's own encoding (what Whoosh's matchers return):
+    positions for positional fields, the frequency for Frequency fields, nothing otherwise."""
+    if postings.has_positions:
+        counts, flat = (a.tolist() for a in postings.positions())
+        out, at = [], 0
+        for n in counts:
+            out.append(pack_ints(flat[at:at + n]))
+            at += n
+        return out
+    if isinstance(format_, formats.Existence) or not format_.supports("frequency"):
+        return [b""] * len(postings.ids)
+    return [pack_uint(int(tf)) for tf in postings.weights.tolist()]
+
+
+def tfs_of_values(format_, values: list[bytes]) -> tuple[np.ndarray, list[list[int]] | None]:
+    """The inverse of ``value_bytes``: frequencies and (positional fields) positions."""
+    if format_.supports("positions"):
+        lists = [list(unpack_ints(v)) for v in values]
+        return np.array([len(p) for p in lists], dtype=np.int64), lists
+    if isinstance(format_, formats.Existence) or not format_.supports("frequency"):
+        return np.ones(len(values), dtype=np.int64), None
+    return np.array([unpack_uint(v)[0] if v else 1 for v in values], dtype=np.int64), None
 
 
 class SouPostingsWriter(W3PostingsWriter):
-    def _write_block(self, last: bool = False) -> None:
-        if self._byteids:           # term vectors (unused by sou) keep Whoosh's pickled layout
-            return super()._write_block(last)
-        if not self._blockcount:
-            self._postfile.write(WHOOSH3_HEADER_MAGIC)
-        self._terminfo.add_block(self)
-        lengths = (length_to_byte(self._minlength), length_to_byte(self._maxlength))
-        self._postfile.write(_encode_block(self._ids, self._weights, self._values, self._maxweight, last, lengths))
-        self._blockcount += 1
-        self._new_block()
+    """Whoosh's one-posting-at-a-time writing interface over the layout above. sou's own
+    writers encode whole batches (search/pool.py); this serves any Whoosh code path that writes
+    postings itself."""
 
-    def write_list(self, format_, terminfo, postings: list[tuple[int, float, bytes]]):
-        """One term's whole posting list (document order), block by block, in one write and
-        without the per-posting bookkeeping of ``add_posting``; returns the finished term info."""
-        docnums, weights, values = zip(*postings, strict=True)
-        with_values = any(values)
-        n = len(docnums)
-        limit = self._blocklimit
-        parts = [WHOOSH3_HEADER_MAGIC]
-        for a in range(0, n, limit):
-            b = min(n, a + limit)
-            w = weights[a:b]
-            parts.append(_encode_block(docnums[a:b], w, values[a:b] if with_values else (), max(w), b == n))
-        blob = b"".join(parts)
+    def start_postings(self, format_, terminfo) -> None:
+        self._format = format_
+        self._terminfo = terminfo
+        self._buffer: list[tuple[int, bytes | None]] = []
+
+    def add_posting(self, id_, weight, vbytes, length=None) -> None:
+        self._buffer.append((id_, vbytes))
+
+    def finish_postings(self):
+        ids = np.array([i for i, _ in self._buffer], dtype=np.int64)
+        tfs, positions = tfs_of_values(self._format, [v or b"" for _, v in self._buffer])
+        flat = np.array([p for ps in positions for p in ps], dtype=np.int64) if positions is not None else None
+        encoded = encode_lists(np.array([0, len(ids)]), ids, tfs, flat)
         start = self._postfile.tell()
-        self._postfile.write(blob)
-        terminfo._weight += sum(weights)
-        terminfo._df += n
-        terminfo._maxweight = max(terminfo._maxweight, max(weights))
-        if terminfo._minid is None:
-            terminfo._minid = docnums[0]
-        terminfo._maxid = docnums[-1]
-        terminfo.set_extent(start, len(blob))
-        return terminfo
+        self._postfile.write(encoded.blob)
+        info = self._terminfo
+        info._weight, info._df = float(encoded.weight[0]), int(encoded.df[0])
+        info._maxweight = float(encoded.maxweight[0])
+        info._minid, info._maxid = int(encoded.minid[0]), int(encoded.maxid[0])
+        info.set_extent(start, len(encoded.blob))
+        self._buffer = []
+        return info
 
-
-def _native(a: array) -> array:
-    """Blocks are little-endian on disk whatever the machine."""
-    if not IS_LITTLE:
-        a = array(a.typecode, a)
-        a.byteswap()
-    return a
-
-
-class SouLeafMatcher(W3LeafMatcher):
-    """Whoosh's block matcher over the layout above."""
-
-    def _goto(self, position: int) -> None:
-        postfile = self._postfile
-        self._data = None
-        self._ids = None
-        self._weights = None
-        self._values = None
-        self._i = 0
-        head = postfile.get(position, _INFO.size)
-        length, n, maxid, maxweight, mnlen, mxlen = _INFO.unpack(head)
-        self._lastblock = length < 0
-        self._nextoffset = position + 4 + abs(length)
-        self._dataoffset = position + _INFO.size
-        self._blocklength, self._maxid, self._maxweight, self._compression = n, maxid, maxweight, 0
-        self._minlength = byte_to_length(mnlen)
-        self._maxlength = byte_to_length(mxlen)
-
-    def _read_data(self) -> None:
-        raw = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
-        self._data = _parse_block(raw, self._blocklength)
-
-    def _read_ids(self) -> None:
-        if self._data is None:
-            self._read_data()
-        self._ids = self._data[0]
-
-    def _read_values(self) -> None:
-        if self._data is None:
-            self._read_data()
-        self._values = self._data[2] if self._data[2] is not None else (None,) * self._blocklength
-
-
-def _parse_block(raw: bytes, n: int):
-    wmode, vmode = _MODES.unpack_from(raw, 0)
-    at = _MODES.size
-    ids = _native(array("I", raw[at:at + 4 * n]))
-    at += 4 * n
-    weights = None
-    if wmode == _W_ARRAY:
-        weights = _native(array("f", raw[at:at + 4 * n]))
-        at += 4 * n
-    values = None
-    if vmode == _V_BLOB:
-        lengths = _native(array("I", raw[at:at + 4 * n]))
-        at += 4 * n
-        out = []
-        for size in lengths:
-            out.append(raw[at:at + size])
-            at += size
-        values = tuple(out)
-    return ids, weights, values
+    def written(self) -> bool:
+        return True
 
 
 class SouCodec(W3Codec):
-    """Whoosh's codec with the block layout above, without per-block length statistics (they
-    cost a column look-up per posting at commit and only tighten block skipping) and without
-    zlib (it cost more to write and to read than the disk it saved)."""
+    """Whoosh's W3 codec with the posting-list layout above (never inlined in the terms file,
+    no per-block length statistics)."""
 
     length_stats = False
 
-    def __init__(self, blocklimit: int = 128, compression: int = 0, inlinelimit: int = 1) -> None:
-        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
+    def __init__(self, blocklimit: int = 128, compression: int = 0, inlinelimit: int = 0) -> None:
+        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=0)
 
     def postings_writer(self, dbfile, byteids: bool = False):
-        return SouPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
-                                 compression=0, inlinelimit=self._inlinelimit)
+        return SouPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids, compression=0, inlinelimit=0)
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
-        if terminfo.is_inlined():
-            ids, weights, values = terminfo.inlined_postings()
-            return ListMatcher(ids, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo)
-        offset, length = terminfo.extent()
-        return SouLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+        postings = read_postings(dbfile, terminfo)
+        return ListMatcher(postings.ids.tolist(), postings.weights.tolist(), value_bytes(format_, postings),
+                           format_, scorer=scorer, term=term, terminfo=terminfo)
 
 
-# -- one document's postings, pre-encoded in the build workers ------------------------------------
-
-Posting = tuple[bytes, int, float, bytes]        # term bytes, frequency, weight, encoded value
-
-
-def encode_characters(toks: Iterable[tuple[str, int, int, int]], size: int | None = None) -> tuple[list[Posting], int]:
-    """Postings in the CompactCharacters format (see schema.py) for (text, pos, start, end).
-    ``size``: the analysed text's length, which bounds every position and offset, so one
-    array type serves the whole document (saves a max() per term)."""
-    seen: dict[str, list[int]] = {}
-    count = 0
-    for text, pos, start, end in toks:
-        count += 1
-        flat = seen.get(text)
-        if flat is None:
-            seen[text] = [pos, start, end]
-        else:
-            flat += (pos, start, end)
-    pack = _packer(size)
-    items = [(word.encode("utf-8"), len(flat) // 3, float(len(flat) // 3), pack(flat)) for word, flat in seen.items()]
-    return items, count
-
-
-def encode_positions(toks: Iterable[tuple], size: int | None = None) -> tuple[list[Posting], int]:
-    """Postings in the CompactPositions format for (text, pos, ...) tuples."""
-    seen: dict[str, list[int]] = {}
-    count = 0
-    for tok in toks:
-        count += 1
-        flat = seen.get(tok[0])
-        if flat is None:
-            seen[tok[0]] = [tok[1]]
-        else:
-            flat.append(tok[1])
-    return encode_position_lists(seen, size), count
-
-
-def encode_position_lists(positions: dict[str, list[int]], size: int | None = None) -> list[Posting]:
-    """Postings in the CompactPositions format from term -> positions."""
-    pack = _packer(size)
-    return [(word.encode("utf-8"), len(p), float(len(p)), pack(p)) for word, p in positions.items()]
-
-
-def _packer(size: int | None):
-    if size is None:
-        return pack_ints
-    code = "H" if size < 65536 else "I"
-    prefix = code.encode("ascii")
-
-    def pack(values: list[int]) -> bytes:
-        try:
-            return prefix + array(code, values).tobytes()
-        except OverflowError:      # never expected: positions and offsets stay below ``size``
-            return pack_ints(values)
-
-    return pack
-
+# -- small integer lists (positional fields' Whoosh-side values) ---------------------------------
 
 def pack_ints(values: list[int]) -> bytes:
     """Non-negative ints as a typecode byte + a machine array: 2 bytes each when they fit."""
-    if max(values) < 65536:
+    if not values or max(values) < 65536:
         return b"H" + array("H", values).tobytes()
     return b"I" + array("I", values).tobytes()
 
@@ -236,91 +298,3 @@ def pack_ints(values: list[int]) -> bytes:
 def unpack_ints(data: bytes) -> array:
     return array(chr(data[0]), data[1:]) if data else array("I")
 
-
-# -- whole posting lists as arrays --------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RawPostings:
-    """One term's postings in one segment: local document numbers, weights (term frequency
-    times the field boost), and the values' lengths and bytes when the field stores values."""
-
-    ids: np.ndarray            # uint32, ascending
-    weights: np.ndarray        # float32
-    value_lengths: np.ndarray | None
-    values: bytes | None
-
-
-def read_postings(postfile, terminfo) -> RawPostings:
-    """Every block of one posting list from a single read."""
-    if terminfo.is_inlined():
-        ids, weights, values = terminfo.inlined_postings()
-        lengths = np.array([len(v) for v in values], dtype="<u4") if values else None
-        return RawPostings(np.array(ids, dtype="<u4"), np.array(weights, dtype="<f4"), lengths,
-                           b"".join(values) if values else None)
-    offset, length = terminfo.extent()
-    if isinstance(length, tuple):       # W3TermInfo.from_bytes leaves the length in a 1-tuple
-        length = length[0]
-    raw = postfile.get(offset, length)
-    if raw[:4] != WHOOSH3_HEADER_MAGIC:
-        raise ValueError("not a sou posting list (index written by another codec): run `sou reindex --full`")
-    at = 4
-    ids: list[bytes] = []
-    weights: list[bytes] = []
-    lengths: list[bytes] = []
-    blobs: list[bytes] = []
-    view = memoryview(raw)
-    end = len(raw)
-    while at < end:
-        size, n = _INFO.unpack_from(raw, at)[:2]
-        block_end = at + 4 + abs(size)
-        at += _INFO.size
-        wmode, vmode = _MODES.unpack_from(raw, at)
-        at += _MODES.size
-        ids.append(view[at:at + 4 * n])
-        at += 4 * n
-        if wmode == _W_ARRAY:
-            weights.append(view[at:at + 4 * n])
-            at += 4 * n
-        else:
-            weights.append(_ONES[:4 * n] if n <= _ONES_N else memoryview(np.ones(n, "<f4").tobytes()))
-        if vmode == _V_BLOB:
-            lengths.append(view[at:at + 4 * n])
-            at += 4 * n
-            blobs.append(view[at:block_end])
-        at = block_end
-        if size < 0:
-            break
-    id_array = np.frombuffer(b"".join(ids), dtype="<u4")
-    weight_array = np.frombuffer(b"".join(weights), dtype="<f4")
-    if lengths:
-        return RawPostings(id_array, weight_array, np.frombuffer(b"".join(lengths), dtype="<u4"), b"".join(blobs))
-    return RawPostings(id_array, weight_array, None, None)
-
-
-_ONES_N = 1024
-_ONES = memoryview(np.ones(_ONES_N, "<f4").tobytes())
-
-
-def decode_positions(lengths: np.ndarray, blob: bytes, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    """(positions per posting, all positions) from values packed by ``pack_ints``:
-    a typecode byte (H or I) and a machine array; ``stride`` 3 for (position, start, end)."""
-    if len(lengths) == 0 or not blob:
-        return np.zeros(len(lengths), np.int64), np.zeros(0, np.int64)
-    data = np.frombuffer(blob, dtype=np.uint8)
-    lens = lengths.astype(np.int64)
-    starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
-    codes = data[starts]
-    if np.all(codes == ord("H")):
-        keep = np.ones(len(data), dtype=bool)
-        keep[starts] = False
-        ints = data[keep].view("<u2")
-        counts = (lens - 1) // 2
-    else:
-        chunks = [np.frombuffer(blob[s + 1:s + n], dtype="<u2" if c == ord("H") else "<u4")
-                  for s, n, c in zip(starts.tolist(), lens.tolist(), codes.tolist(), strict=True)]
-        ints = np.concatenate([c.astype(np.uint32) for c in chunks])
-        counts = np.array([len(c) for c in chunks], dtype=np.int64)
-    if stride > 1:
-        ints = ints[0::stride]
-        counts = counts // stride
-    return counts, ints.astype(np.int64)

@@ -18,8 +18,6 @@ import numpy as np
 from whoosh import query as wq
 
 from . import highlight, ranking
-from .analysis import has_han
-from .codec import unpack_ints
 from .config import Settings
 from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
@@ -77,7 +75,7 @@ class Engine:
         try:
             table = DocTable.load(searcher, self.analyzer)
             collection = Collection(searcher, table.live, table.date_seconds,
-                                    self.settings.posting_cache_mb * 1024 * 1024)
+                                    self.settings.posting_cache_mb * 1024 * 1024, table.field_lengths)
             pinyin = load_vocabulary(self.store.dir, meta.index_name) if self.settings.pinyin else None
         except BaseException:
             searcher.close()
@@ -289,15 +287,15 @@ class Engine:
         title = stored.get("title", "")
         body = stored.get("body", "")
         if marks:
-            title_marked = Marked(title, self._ranges(snap, docnum, "title", title, compiled))
-            body_ranges = self._ranges(snap, docnum, "body", body, compiled)
+            title_marked = Marked(title, self._ranges(title, "title", compiled))
+            body_ranges = self._ranges(body, "body", compiled)
             snippets = highlight.snippets(body, body_ranges, self.settings.snippets, self.settings.snippet_chars)
         else:
             title_marked = Marked(title)
             snippets = highlight.snippets(body, (), 1, self.settings.snippet_chars)
         versions = table.versions(docnum) if self.settings.collapse else [docnum]
         return Hit(
-            id=stored["id"], title=title_marked, url=stored.get("url", ""), date=table.dates[docnum],
+            id=table.ids[docnum], title=title_marked, url=stored.get("url", ""), date=table.date(docnum),
             author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
             tags=tuple(stored.get("tags") or ()), score=score, snippets=snippets, versions=len(versions),
             version_ids=tuple(table.ids[d] for d in versions if d != docnum),
@@ -317,23 +315,12 @@ class Engine:
         return did_you_mean(compiled.words, total, searcher=snap.searcher, analyzer=self.analyzer,
                             pinyin=snap.pinyin, compile_query=compile_query, count=count)
 
-    def _ranges(self, snap: Snapshot, docnum: int, field_name: str, text: str,
-                compiled: Compiled) -> tuple[tuple[int, int], ...]:
-        """Latin words from the character offsets stored in their postings (the query just read
-        those lists); Chinese words, phrases and n-gram matches by a search of the folded text,
-        which also lights up a word where jieba cut the text differently."""
-        terms = compiled.terms.get(field_name, set())
-        ranges: list[tuple[int, int]] = []
-        for term in terms:
-            if has_han(term):
-                continue
-            value = snap.collection.postings(field_name, term).value(docnum)
-            if value:
-                flat = unpack_ints(value)
-                ranges += zip(flat[1::3], flat[2::3], strict=True)
-        needles = list(compiled.phrases) + [t for t in terms if has_han(t)]
-        ranges += highlight.exact_ranges(text, needles, self.analyzer)
-        return highlight.merge(ranges)
+    def _ranges(self, text: str, field_name: str, compiled: Compiled) -> tuple[tuple[int, int], ...]:
+        """Where the query's words and phrases occur in ``text``, found by a search of the folded
+        text (Latin words only as whole words): it also lights up a word where jieba cut the
+        text differently, and needs no character offsets in the index."""
+        needles = list(compiled.phrases) + sorted(compiled.terms.get(field_name, set()))
+        return highlight.merge(highlight.exact_ranges(text, needles, self.analyzer))
 
     # -- articles ---------------------------------------------------------------------------
     @staticmethod
@@ -357,12 +344,12 @@ class Engine:
             body_ranges: tuple[tuple[int, int], ...] = ()
             if q.strip():
                 compiled = self.compiler().compile(parse(q[: self.settings.max_query_length]))
-                title_ranges = self._ranges(snap, docnum, "title", title, compiled)
-                body_ranges = self._ranges(snap, docnum, "body", body, compiled)
+                title_ranges = self._ranges(title, "title", compiled)
+                body_ranges = self._ranges(body, "body", compiled)
             updated = stored.get("updated")
             return ArticleDetail(
                 id=doc_id, title=Marked(title, title_ranges), body=Marked(body, body_ranges), url=stored.get("url", ""),
-                date=table.dates[docnum], updated=datetime.fromisoformat(updated) if updated else None,
+                date=table.date(docnum), updated=datetime.fromisoformat(updated) if updated else None,
                 author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
                 tags=tuple(stored.get("tags") or ()),
                 versions=tuple(table.ids[d] for d in table.versions(docnum) if d != docnum),

@@ -19,20 +19,20 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import writing
 from whoosh.filedb.filestore import FileStorage
 
 from . import analysis
 from .analysis import Analyzer
 from .articles import Discovery, DraftSkipped, SourceFile, body_key, discover, parse_file, zone
-from .codec import encode_characters, encode_position_lists, encode_positions
 from .config import Settings
 from .errors import ArticleError, IndexOutdated, IndexUnwritable, SouError
 from .models import Article, ReindexSummary, Skipped
 from .pinyin import PinyinVocabulary, WordCounts, chars_path, delta_path, vocabulary_path
 from .schema import SCHEMA_VERSION, PreAnalyzed, build_schema
 from .store import IndexMeta, IndexStore, analyzer_config, index_analyzer, now_iso
-from .writer import SEGMENT_POSTINGS, PoolWriter, cancel_writer, open_writer
+from .writer import PoolWriter, cancel_writer, open_writer
 
 Progress = Callable[[int, int], None]
 PARALLEL_MIN = 64          # fewer changed files than this are parsed in-process
@@ -41,23 +41,20 @@ PARALLEL_MIN = 64          # fewer changed files than this are parsed in-process
 def to_document(article: Article, analyzer: Analyzer) -> dict[str, Any]:
     """The field values of one article; text fields arrive pre-analysed by ``analyzer``."""
     meta_text = " \n ".join([*article.categories, *article.tags, article.author])
-    title_size, body_size = len(article.title), len(article.body)
-    title_words, title_folded = analyzer.analyze_for_index(article.title)
-    body_words, body_folded = analyzer.analyze_for_index(article.body)
-    words_title, title_len = encode_characters(title_words, title_size)
-    words_body, body_len = encode_characters(body_words, body_size)
-    words_meta, meta_len = encode_positions(analyzer.analyze_for_index(meta_text)[0], len(meta_text))
-    title_grams, title_glen = analysis.gram_positions(title_folded)
-    body_grams, body_glen = analysis.gram_positions(body_folded)
+    title_norm, body_norm = analyzer.fold(article.title), analyzer.fold(article.body)
+    title_words, title_positions = analyzer.index_positioned(title_norm)
+    body_words = analyzer.index_words(body_norm)
+    meta_words, meta_positions = analyzer.index_positioned(analyzer.fold(meta_text))
+    title_grams, body_grams = analysis.gram_arrays(title_norm), analysis.gram_arrays(body_norm)
     doc: dict[str, Any] = {
         "id": article.id,
-        "title": PreAnalyzed(tuple(words_title), title_len),
+        "title": PreAnalyzed(title_words, title_positions, len(title_words)),
         "_stored_title": article.title,
-        "body": PreAnalyzed(tuple(words_body), body_len),
+        "body": PreAnalyzed(body_words, None, len(body_words)),
         "_stored_body": article.body,
-        "meta": PreAnalyzed(tuple(words_meta), meta_len),
-        "title_ngram": PreAnalyzed(tuple(encode_position_lists(title_grams, title_size)), title_glen),
-        "ngram": PreAnalyzed(tuple(encode_position_lists(body_grams, body_size)), body_glen),
+        "meta": PreAnalyzed(meta_words, meta_positions, len(meta_words)),
+        "title_ngram": _grams(title_grams),
+        "ngram": _grams(body_grams),
         "categories": [analyzer.fold(c) for c in article.categories],
         "_stored_categories": list(article.categories),
         "tags": [analyzer.fold(t) for t in article.tags],
@@ -72,7 +69,6 @@ def to_document(article: Article, analyzer: Analyzer) -> dict[str, Any]:
         "content_hash": article.content_hash,
         "mtime": int(round(article.mtime * 1e6)),
         "size": int(article.size),
-        "empty": not article.body.strip(),
     }
     if article.author:
         doc["author_key"] = analyzer.fold(article.author)
@@ -82,6 +78,10 @@ def to_document(article: Article, analyzer: Analyzer) -> dict[str, Any]:
     if article.updated is not None:
         doc["updated"] = article.updated.isoformat()
     return doc
+
+
+def _grams(grams: analysis.GramArrays) -> PreAnalyzed:
+    return PreAnalyzed(grams.words, grams.word_positions, grams.count, grams.chars, grams.char_positions)
 
 
 # -- parsing + analysing one file ----------------------------------------------------------------
@@ -289,9 +289,8 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: Buil
         if _COUNTER is not None:
             with _COUNTER.get_lock():
                 _COUNTER.value += 1
-        if writer.pool.count > SEGMENT_POSTINGS:
-            shard.segments.append(writer._finalize_segment())
-            writer, added = PoolWriter(ix), 0
+    # One segment per worker: the pool spills sorted runs to disk past its memory budget and
+    # merges them when the segment is written, so memory stays bounded without small segments.
     # Whoosh names one temp folder per index, shared by every worker's writer: the parent
     # removes it once all of them are done (see _full), never a worker.
     if added:
@@ -469,11 +468,13 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, job: Bu
 
 
 def _count_words(counts: WordCounts, doc: dict[str, Any]) -> None:
-    def terms(name: str) -> list[str]:
+    def words(name: str) -> set[str]:
         value = doc.get(name)
-        return [item[0].decode("utf-8") for item in value.items] if isinstance(value, PreAnalyzed) else []
+        return set(value.words) if isinstance(value, PreAnalyzed) else set()
 
-    counts.add_document(terms("title"), terms("meta"), terms("body"), terms("ngram"))
+    grams = doc.get("ngram")
+    chars = [chr(c) for c in np.unique(grams.chars).tolist()] if isinstance(grams, PreAnalyzed) and grams.chars is not None else []
+    counts.add_document(words("title"), words("meta"), words("body"), chars)
 
 
 def _write_pinyin(store: IndexStore, name: str, settings: Settings, counts: WordCounts, update: bool) -> None:

@@ -1,21 +1,28 @@
 """The Whoosh schema, its field names and SCHEMA_VERSION.
 
 Text fields accept either a string (analysed here, the usual Whoosh way) or a ``PreAnalyzed``
-value whose postings were computed in a worker process: the parallel full build segments in
-worker processes and this process only writes postings.
+value computed in a build worker: the full build segments in worker processes, and each worker
+writes its own segments (search/writer.py, search/pool.py).
+
+What each field keeps is what queries use, and nothing more (issue 14: the index was 4-5x the
+posts' bytes): the body keeps term frequencies only (ranking needs them; phrases are matched on
+the n-gram field and highlights are found in the stored text), titles, tags and n-grams keep
+positions (phrases, the title adjacency bonus) but no character offsets, and bookkeeping values
+(group keys, hashes, sizes, times) live in columns only, not also in the stored fields.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whoosh import fields
-from whoosh.formats import Characters, Positions
+import numpy as np
+from whoosh import columns, fields
+from whoosh.formats import Positions
 
 from .analysis import ngram_analyzer, word_analyzer
-from .codec import SouCodec, pack_ints, unpack_ints  # noqa: F401 - SouCodec: segments of version-4 indexes pickled it from here
+from .codec import SouCodec, pack_ints, unpack_ints  # noqa: F401 - SouCodec: older segments pickled it from here
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Each n-gram field is the character sequence of one word field's text: a word of that field
 # is a run of its characters in a row.
@@ -27,10 +34,18 @@ FOLDED_FIELDS = {"category": "categories", "tag": "tags", "author": "author_key"
 
 @dataclass(frozen=True)
 class PreAnalyzed:
-    """Postings of one field of one document: (term bytes, freq, weight, encoded value)."""
+    """One field of one document, analysed in a build worker.
 
-    items: tuple[tuple[bytes, int, float, bytes], ...]
+    ``words``: every occurrence of every word (in text order); ``positions``: each word's
+    position, for positional fields (None: a frequency-only field); ``chars``/``char_positions``:
+    n-gram fields' CJK characters as code points with their positions (no string per character);
+    ``length``: the field length BM25 normalises by."""
+
+    words: list[str]
+    positions: list[int] | None
     length: int
+    chars: np.ndarray | None = None
+    char_positions: np.ndarray | None = None
 
 
 class CompactPositions(Positions):
@@ -53,44 +68,29 @@ class CompactPositions(Positions):
         return [(pos, 1) for pos in self.decode_positions(valuestring)]
 
 
-class CompactCharacters(Characters):
-    """(position, start char, end char) triples as a machine array; see CompactPositions."""
-
-    def encode(self, poslist) -> bytes:
-        flat: list[int] = []
-        for pos, start, end in poslist:
-            flat += (pos, start, end)
-        return pack_ints(flat)
-
-    def decode_characters(self, valuestring: bytes) -> list[tuple[int, int, int]]:
-        flat = unpack_ints(valuestring)
-        return list(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
-
-    def decode_positions(self, valuestring: bytes) -> list[int]:
-        return list(unpack_ints(valuestring)[0::3])
-
-    def decode_frequency(self, valuestring: bytes) -> int:
-        return (len(valuestring) - 1) // (6 if valuestring[:1] == b"H" else 12)
-
-    def decode_weight(self, valuestring: bytes) -> float:
-        return self.decode_frequency(valuestring) * self.field_boost
-
-    def decode_position_boosts(self, valuestring: bytes) -> list[tuple[int, float]]:
-        return [(pos, 1) for pos in self.decode_positions(valuestring)]
-
-
 class SouText(fields.TEXT):
-    """TEXT that also takes PreAnalyzed postings, stored in the compact formats above."""
+    """TEXT that also takes PreAnalyzed values; positional fields store positions compactly."""
 
-    def __init__(self, *args, chars: bool = False, **kwargs) -> None:
-        super().__init__(*args, chars=chars, **kwargs)
-        boost = self.format.field_boost
-        self.format = CompactCharacters(field_boost=boost) if chars else CompactPositions(field_boost=boost)
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.format.supports("positions"):
+            self.format = CompactPositions(field_boost=self.format.field_boost)
 
     def index(self, value, **kwargs):
         if isinstance(value, PreAnalyzed):
-            return iter(value.items)
+            raise TypeError("pre-analysed values go to sou's posting pool (search/writer.py), not to Whoosh")
         return super().index(value, **kwargs)
+
+
+class TextColumn(fields.COLUMN):
+    """A string kept only as a column (UTF-8 bytes): neither indexed nor stored, read whole for
+    every document by incremental reindexes."""
+
+    def __init__(self) -> None:
+        super().__init__(columns.VarBytesColumn())
+
+    def to_column_value(self, value):
+        return value.encode("utf-8") if isinstance(value, str) else value
 
 
 # Segments are written as separate files, never as Whoosh "compound" files: reading a
@@ -101,10 +101,10 @@ class SouText(fields.TEXT):
 def build_schema() -> fields.Schema:
     words = word_analyzer()
     grams = ngram_analyzer()
-    schema = fields.Schema(
-        id=fields.ID(stored=True, unique=True, sortable=True),
-        title=SouText(analyzer=words, stored=True, phrase=True, chars=True),
-        body=SouText(analyzer=words, stored=True, phrase=True, chars=True),
+    return fields.Schema(
+        id=fields.ID(unique=True, sortable=True),
+        title=SouText(analyzer=words, stored=True, phrase=True),
+        body=SouText(analyzer=words, stored=True, phrase=False),
         meta=SouText(analyzer=words, phrase=True),           # categories + tags + author as text
         title_ngram=SouText(analyzer=grams, phrase=True),
         ngram=SouText(analyzer=grams, phrase=True),
@@ -116,18 +116,13 @@ def build_schema() -> fields.Schema:
         category_facet=fields.KEYWORD(commas=True),
         tag_facet=fields.KEYWORD(commas=True),
         author_facet=fields.ID(),
-        date=fields.DATETIME(stored=True, sortable=True),
+        date=fields.DATETIME(sortable=True),
         updated=fields.STORED(),
         url=fields.STORED(),
         excerpt=fields.STORED(),
-        group=fields.ID(stored=True, sortable=True),
-        body_key=fields.ID(stored=True, sortable=True),
-        content_hash=fields.ID(stored=True, sortable=True),
-        mtime=fields.NUMERIC(int, bits=64, stored=True, sortable=True),   # microseconds
-        size=fields.NUMERIC(int, bits=64, stored=True, sortable=True),
-        empty=fields.BOOLEAN(stored=False),
+        group=TextColumn(),
+        body_key=TextColumn(),
+        content_hash=TextColumn(),
+        mtime=fields.COLUMN(columns.NumericColumn("q")),        # microseconds
+        size=fields.COLUMN(columns.NumericColumn("q")),
     )
-    # Characters on title/body so highlights need no re-segmentation.
-    assert isinstance(schema["body"].format, CompactCharacters)
-    assert isinstance(schema["ngram"].format, CompactPositions)
-    return schema

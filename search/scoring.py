@@ -28,9 +28,9 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from .codec import decode_positions, read_postings
+from .codec import RawPostings, read_postings
 from .phrase import Adjacent
-from .schema import NGRAM_SOURCES, CompactCharacters
+from .schema import NGRAM_SOURCES
 from .weights import BM25_B as B
 from .weights import BM25_K1 as K1
 
@@ -43,39 +43,24 @@ class TermPostings:
 
     ids: np.ndarray                     # int64, ascending
     weights: np.ndarray                 # float64
-    values: list = field(default_factory=list)      # (value lengths, value bytes) per segment
-    stride: int = 1
+    segments: list[RawPostings] = field(default_factory=list)    # for positions, decoded on demand
     _positions: tuple[np.ndarray, np.ndarray] | None = None
     _cache: PostingCache | None = field(default=None, repr=False, compare=False)
     _cache_key: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def nbytes(self) -> int:
-        size = self.ids.nbytes + self.weights.nbytes
-        size += sum(lengths.nbytes + len(blob) for lengths, blob in self.values)
+        size = self.ids.nbytes + self.weights.nbytes + sum(len(p.raw) for p in self.segments)
         if self._positions is not None:
             size += self._positions[0].nbytes + self._positions[1].nbytes
         return size + 200
-
-    def value(self, docnum: int) -> bytes | None:
-        """One document's posting value (positions, or positions with character offsets): what
-        highlighting reads for the hits shown, without walking a matcher to the document."""
-        i = int(np.searchsorted(self.ids, docnum))
-        if i >= len(self.ids) or int(self.ids[i]) != docnum:
-            return None
-        for lengths, blob in self.values:
-            if i < len(lengths):
-                start = int(lengths[:i].sum())
-                return blob[start:start + int(lengths[i])]
-            i -= len(lengths)
-        return None
 
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
         """(positions per posting, every position in posting order), decoded on first use."""
         if self._positions is None:
             counts, flat = [], []
-            for lengths, blob in self.values:
-                c, p = decode_positions(lengths, blob, self.stride)
+            for raw in self.segments:
+                c, p = raw.positions()
                 counts.append(c.astype(np.int32))
                 flat.append(p.astype(np.int32))
             self._positions = (np.concatenate(counts) if counts else np.zeros(0, np.int32),
@@ -150,10 +135,11 @@ class Matches:
 
 
 class Collection:
-    """What evaluation needs about one index generation: segment readers, live documents,
-    dates, per-field length arrays, statistics and the posting cache."""
+    """What evaluation needs about one index version: segment readers, live documents, dates,
+    per-field length arrays (from the doc table), statistics and the posting cache."""
 
-    def __init__(self, searcher, live: np.ndarray, date_seconds: np.ndarray, cache_bytes: int) -> None:
+    def __init__(self, searcher, live: np.ndarray, date_seconds: np.ndarray, cache_bytes: int,
+                 field_lengths: dict[str, np.ndarray] | None = None) -> None:
         self.searcher = searcher
         self.schema = searcher.schema
         self.n = len(live)
@@ -162,7 +148,7 @@ class Collection:
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self.doc_count_all = searcher.doc_count_all()
         self.cache = PostingCache(cache_bytes)
-        self._lengths: dict[str, np.ndarray] = {}
+        self._lengths: dict[str, np.ndarray] = dict(field_lengths or {})
         self._avg: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -170,16 +156,15 @@ class Collection:
         """Each document's length of ``fieldname``, as Whoosh stores it (one lossy byte)."""
         with self._lock:
             cached = self._lengths.get(fieldname)
-            if cached is not None:
-                return cached
-            out = field_lengths(self.leaves, self.n, fieldname, default=1.0)
-            self._lengths[fieldname] = out
-            self._avg[fieldname] = self.searcher.avg_field_length(fieldname) or 1.0
-            return out
+            if cached is None:
+                cached = self._lengths[fieldname] = field_lengths(self.leaves, self.n, fieldname, default=1.0)
+            return cached
 
     def average_length(self, fieldname: str) -> float:
-        self.lengths(fieldname)
-        return self._avg[fieldname]
+        avg = self._avg.get(fieldname)
+        if avg is None:
+            avg = self._avg[fieldname] = self.searcher.avg_field_length(fieldname) or 1.0
+        return avg
 
     def postings(self, fieldname: str, text: str) -> TermPostings:
         key = (fieldname, text)
@@ -193,7 +178,7 @@ class Collection:
             btext = fieldobj.to_bytes(text)
         except ValueError:
             return _EMPTY
-        ids, weights, values = [], [], []
+        ids, weights, segments = [], [], []
         for reader, offset in self.leaves:
             terms = reader._terms
             try:
@@ -201,17 +186,14 @@ class Collection:
             except (KeyError, TermNotFound):
                 continue
             postings = read_postings(terms._postfile, info)
-            ids.append(postings.ids.astype(np.int64) + offset)
-            weights.append(postings.weights.astype(np.float64))
-            if postings.values is not None:
-                values.append((postings.value_lengths, postings.values))
-            elif fieldobj.format.supports("positions"):
-                values.append((np.zeros(len(postings.ids), np.uint32), b""))
+            ids.append(postings.ids + offset)
+            weights.append(postings.weights)
+            segments.append(postings)
         if not ids:
             item = _EMPTY
         else:
-            stride = 3 if isinstance(fieldobj.format, CompactCharacters) else 1
-            item = TermPostings(np.concatenate(ids), np.concatenate(weights), values, stride)
+            item = TermPostings(np.concatenate(ids), np.concatenate(weights),
+                                segments if segments[0].has_positions else [])
         self.cache.put(key, item)
         return item
 

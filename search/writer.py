@@ -1,98 +1,57 @@
-"""Writing segments: Whoosh's segment writer over an in-memory posting pool, and the writer an
-incremental reindex opens.
+"""Writing segments: Whoosh's segment writer over sou's posting pool, used by full builds (each
+worker writes one segment) and by incremental reindexes alike.
 
-A full build writes each worker's documents into segments of their own; the postings of one
-segment are gathered in memory, grouped by field and term, and handed to the codec one whole
-posting list at a time (see codec.SouPostingsWriter.write_list).
+Whoosh keeps doing what it is good at here: stored fields, columns, field lengths, deletions,
+the table of contents and merging small segments. Postings go to ``pool.PostingPool`` (arrays,
+spilled to disk past a memory budget, written a batch of terms at a time), and every segment
+gets its documents' facts file (doctable.FactsWriter) so searchers open without walking it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3TermInfo
-from whoosh.system import pack_ushort
 from whoosh.util.filelock import try_for
 from whoosh.writing import SegmentWriter
 
 from .codec import SouCodec
+from .doctable import FactsWriter, SegmentFacts
 from .errors import IndexLocked
+from .pool import PostingPool
 from .schema import PreAnalyzed
 
-
-class MemoryPool:
-    """A drop-in for Whoosh's PostingPool that keeps postings grouped by field and term in
-    memory. Whoosh's pool sorts every posting tuple and spills pickled runs to disk (4.7 GB of
-    runs for the 49k-post corpus) before merging them back; here documents arrive in docnum
-    order, so each term's postings are already sorted and only the distinct terms are sorted."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = {}
-        self.fieldnames: set[str] = set()
-        self.count = 0
-
-    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
-        fieldname, tbytes, docnum, weight, vbytes = item
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
-        postings = terms.get(tbytes)
-        if postings is None:
-            terms[tbytes] = [(docnum, weight, vbytes)]
-        else:
-            postings.append((docnum, weight, vbytes))
-        self.count += 1
-
-    def iter_postings(self):
-        for fieldname in sorted(self.fields):
-            terms = self.fields[fieldname]
-            for tbytes in sorted(terms):
-                for docnum, weight, vbytes in terms[tbytes]:
-                    yield fieldname, tbytes, docnum, weight, vbytes
-
-    def cleanup(self) -> None:
-        self.fields.clear()
-
-
-SEGMENT_POSTINGS = 6_000_000     # start a new segment past this many postings (bounds memory)
+POOL_BUDGET = 48 * 1024 * 1024     # bytes of posting arrays a writer holds before spilling a run
 
 
 class PoolWriter(SegmentWriter):
-    """A segment writer over a MemoryPool that hands each term's postings to the codec in one
-    loop, instead of Whoosh's generic one-posting-at-a-time merge loop (about a third of the
-    time of a build went there)."""
+    """A segment writer whose postings go to a PostingPool."""
 
-    def __init__(self, ix) -> None:
-        super().__init__(ix, _lk=False, codec=SouCodec(), compound=False)
-        self.pool = MemoryPool()
+    def __init__(self, ix, *, budget: int = POOL_BUDGET, **kwargs: Any) -> None:
+        kwargs.setdefault("_lk", False)
+        super().__init__(ix, codec=SouCodec(), compound=False, **kwargs)
+        self.pool = PostingPool(self.schema, budget, tempdir=ix.storage.folder)
+        self.facts = FactsWriter()
 
     def add_document(self, **fields) -> None:
-        """Whoosh's add_document, with pre-analysed fields' postings appended straight to the
-        pool's lists (Whoosh makes a tuple and a call per posting; there are ~40M of them in a
-        build of the 49k-post corpus). Other fields, stored values and columns go the usual way."""
-        pool_fields = self.pool.fields
+        """Whoosh's add_document, with pre-analysed fields' postings handed to the pool whole
+        (Whoosh makes a tuple and a call per posting; a build of the 49k-post corpus has ~100M
+        occurrences). Other fields, stored values and columns go the usual way."""
         docnum = self.docnum
         plain: dict[str, Any] = {}
         lengths: dict[str, int] = {}
+        pool = self.pool
         for name, value in fields.items():
             if not isinstance(value, PreAnalyzed):
                 plain[name] = value
                 continue
-            terms = pool_fields.get(name)
-            if terms is None:
-                terms = pool_fields[name] = {}
-                self.pool.fieldnames.add(name)
-            for tbytes, _freq, weight, vbytes in value.items:
-                postings = terms.get(tbytes)
-                if postings is None:
-                    terms[tbytes] = [(docnum, weight, vbytes)]
-                else:
-                    postings.append((docnum, weight, vbytes))
-            self.pool.count += len(value.items)
+            if value.positions is None:
+                pool.add_words(name, docnum, value.words)
+            else:
+                if value.words:
+                    pool.add_positions(name, docnum, pool._field(name).ids(value.words), value.positions)
+                if value.chars is not None and len(value.chars):
+                    pool.add_positions(name, docnum, value.chars, value.char_positions)
             lengths[name] = value.length
-        if not lengths:
-            return super().add_document(**fields)
         perdoc = self.perdocwriter
         schema = self.schema
         perdoc.start_doc(docnum)
@@ -106,6 +65,8 @@ class PoolWriter(SegmentWriter):
             perdoc.cancel_doc()
             raise
         perdoc.finish_doc()
+        title = fields.get("title")
+        self.facts.add(fields, lengths, title.words if isinstance(title, PreAnalyzed) else [])
         self._added = True
         self.docnum += 1
 
@@ -129,31 +90,32 @@ class PoolWriter(SegmentWriter):
             if column and custom is not None:
                 perdoc.add_column_value(name, column, field.to_column_value(custom))
 
+    def add_reader(self, reader) -> None:
+        """A merge: Whoosh copies the live documents; their facts are copied alongside."""
+        facts = SegmentFacts.load(reader._storage, reader.segment())
+        live = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
+        super().add_reader(reader)
+        self.facts.extend(facts, live)
+
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        fw = self.fieldwriter
-        for fieldname in sorted(self.pool.fields):
-            terms = self.pool.fields[fieldname]
-            fw.start_field(fieldname, self.schema[fieldname])
-            pw, fmt, fieldid, tindex = fw._postwriter, fw._format, pack_ushort(fw._fieldid), fw._tindex
-            for tbytes in sorted(terms):
-                terminfo = pw.write_list(fmt, W3TermInfo(), terms[tbytes])
-                tindex.add(fieldid + tbytes, terminfo.to_bytes())
-            fw.finish_field()
-        fw.close()
+        self.pool.write(self.fieldwriter)
+        self.fieldwriter.close()
+        self.facts.write(self.storage, self.get_segment())
 
 
-def open_writer(ix, lock_timeout: float) -> SegmentWriter:
-    """``ix.writer()``, but Whoosh's write lock is released when the writer cannot be built:
-    SegmentWriter writes the new segment's first bytes in its constructor, and on a full disk
-    it raised there with the lock still held (until the garbage collector found the half-built
-    writer), so the next reindex in the same process died with a raw LockError (issue 5)."""
+def open_writer(ix, lock_timeout: float) -> PoolWriter:
+    """The writer of an incremental reindex, holding Whoosh's write lock; the lock is released
+    when the writer cannot be built: SegmentWriter writes the new segment's first bytes in its
+    constructor, and on a full disk it raised there with the lock still held (until the garbage
+    collector found the half-built writer), so the next reindex in the same process died with a
+    raw LockError (issue 5)."""
     lock = ix.lock("WRITELOCK")
     if not try_for(lock.acquire, timeout=lock_timeout, delay=0.1):
         raise IndexLocked(f"another writer holds the Whoosh lock of {ix.storage.folder}; "
                           "wait for it to finish or raise --lock-timeout")
     try:
-        writer = SegmentWriter(ix, _lk=False, limitmb=128, codec=SouCodec(), compound=False)
+        writer = PoolWriter(ix)
     except BaseException:
         lock.release()
         raise

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from search import analysis
 from search.analysis import NgramTokenizer, Tok, WordTokenizer, fold, ngrams, normalize, tokenize
-from search.codec import encode_position_lists, encode_positions
 
 SAMPLES = [
     "国家安全法",
@@ -318,10 +317,22 @@ def test_long_texts_fold_like_the_translate_table(text):
 @settings(max_examples=150, deadline=None)
 @given(st.text(_LONG_ALPHABET, max_size=400))
 def test_ngram_postings_for_the_index_are_those_of_the_ngram_tokens(text):
-    """The build encodes n-grams straight from the folded text; the postings must be those of
-    the n-gram tokens that queries are matched against."""
-    expected, count = encode_positions([(t.text, t.pos) for t in ngrams(text)], len(text))
-    positions, got_count = analysis.gram_positions(analysis.Analyzer.default().analyze_for_index(text)[1])
-    got = encode_position_lists(positions, len(text))
-    assert got_count == count
-    assert sorted(got) == sorted(expected)
+    """The build takes n-grams from arrays of the folded text; they must be the n-gram tokens
+    (term and position) that queries are matched against."""
+    grams = analysis.gram_arrays(analysis.fold(text))
+    got = sorted([(chr(c), p) for c, p in zip(grams.chars.tolist(), grams.char_positions.tolist(), strict=True)]
+                 + list(zip(grams.words, grams.word_positions, strict=True)))
+    expected = sorted((t.text, t.pos) for t in ngrams(text))
+    assert got == expected
+    assert grams.count == len(expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(_LONG_ALPHABET, max_size=400))
+def test_index_words_are_the_index_tokens(text):
+    """The build's word lists (no offsets, no tuples) are those of the index-mode tokens."""
+    analyzer = analysis.Analyzer.default()
+    tokens = analyzer.tokenize(text, "index")
+    norm = analyzer.fold(text)
+    assert analyzer.index_words(norm) == [t.text for t in tokens]
+    assert analyzer.index_positioned(norm) == ([t.text for t in tokens], [t.pos for t in tokens])

@@ -17,6 +17,7 @@ from helpers import EXAMPLES, make_synthetic_articles, write_article
 
 from search import SearchRequest, Settings
 from search.cli import main
+from search.codec import decode_list, encode_lists
 from search.engine import Engine
 from search.indexer import reindex
 from search.scoring import PostingCache, TermPostings
@@ -218,12 +219,13 @@ def test_a_reindex_runs_from_a_thread_that_is_not_the_main_one(settings_factory,
 # -- 4. the posting cache's budget --------------------------------------------------------------
 
 def _postings(n: int, with_positions: bool) -> TermPostings:
-    ids = np.arange(n, dtype=np.int64)
-    values = []
-    if with_positions:
-        blob = b"".join(b"H" + np.array([1, 5, 9, 30], dtype="<u2").tobytes() for _ in range(n))
-        values = [(np.full(n, 9, dtype=np.uint32), blob)]
-    return TermPostings(ids, np.ones(n), values)
+    """A term's postings as the engine holds them: n documents, each with 4 positions."""
+    docs = np.arange(n, dtype=np.int64)
+    tfs = np.full(n, 4 if with_positions else 1, dtype=np.int64)
+    flat = np.tile(np.array([1, 5, 9, 30]), n) if with_positions else None
+    encoded = encode_lists(np.array([0, n]), docs, tfs, flat)
+    raw = decode_list(encoded.blob, n, 0)
+    return TermPostings(raw.ids, raw.weights, [raw] if with_positions else [])
 
 
 def test_the_posting_cache_counts_decoded_positions_and_stays_in_budget() -> None:

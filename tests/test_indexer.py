@@ -88,7 +88,7 @@ def test_to_document_keeps_the_original_text_for_highlighting() -> None:
     doc = to_document(article, Analyzer.default())
     assert doc["_stored_title"] == "臺北 ＣＯＶＩＤ"
     assert doc["categories"] == ["港闻"] and doc["_stored_categories"] == ["港聞"]
-    assert doc["id"] == "a.md" and doc["empty"] is False
+    assert doc["id"] == "a.md"
 
 
 # -- incremental ----------------------------------------------------------------------------------

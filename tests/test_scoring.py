@@ -10,9 +10,11 @@ import shutil
 import numpy as np
 import pytest
 from helpers import EXAMPLES, make_synthetic_articles, write_article
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search import Settings, analysis
-from search.codec import decode_positions, pack_ints, read_postings
+from search.codec import decode_list, encode_lists, read_postings
 from search.engine import Engine
 from search.indexer import reindex
 from search.query import parse
@@ -31,43 +33,66 @@ def _leaves(searcher):
         yield sub.reader(), offset
 
 
-@pytest.mark.parametrize("fieldname", ["title", "body", "ngram", "meta", "tags"])
-def test_bulk_posting_reads_match_the_whoosh_matcher(engine, fieldname):
+@pytest.mark.parametrize("fieldname", ["title", "body", "ngram", "meta", "tags", "id", "date"])
+def test_every_term_of_the_index_reads_back_through_whoosh_and_numpy_alike(engine, fieldname):
+    """The terms file (written in batches by pool.BatchTermsWriter) answers Whoosh's own
+    look-ups for every term, in order, and each list decodes to what Whoosh's matcher walks."""
     searcher = engine.snapshots.current.searcher
     checked = 0
     for reader, _ in _leaves(searcher):
-        for term in list(reader.lexicon(fieldname))[:400]:
-            info = reader._terms.term_info(fieldname, term)
+        terms = list(reader.lexicon(fieldname))
+        assert terms == sorted(terms) and len(set(terms)) == len(terms)
+        for term in terms:
+            info = reader._terms.term_info(fieldname, term)       # the hash look-up
             bulk = read_postings(reader._terms._postfile, info)
             m = reader.postings(fieldname, term)
             m = getattr(m, "child", m)      # a segment with deletions wraps its matcher
-            ids, weights, values = [], [], []
+            ids, weights = [], []
             while m.is_active():
                 ids.append(m.id())
                 weights.append(m.weight())
-                values.append(m.value())
                 m.next()
-            assert bulk.ids.tolist() == ids
+            assert bulk.ids.tolist() == ids and len(ids) == info.doc_frequency()
             assert bulk.weights.tolist() == pytest.approx(weights)
-            if bulk.values is not None:
-                assert bulk.values == b"".join(values)
-                assert bulk.value_lengths.tolist() == [len(v) for v in values]
             checked += 1
     assert checked > 0
 
 
-def test_positions_decode_from_both_array_widths():
-    small = pack_ints([1, 5, 9])
-    large = pack_ints([3, 70000])
-    lengths = np.array([len(small), len(large), len(small)], dtype=np.uint32)
-    counts, flat = decode_positions(lengths, small + large + small, 1)
-    assert counts.tolist() == [3, 2, 3]
-    assert flat.tolist() == [1, 5, 9, 3, 70000, 1, 5, 9]
-    counts, flat = decode_positions(lengths[:1], small, 1)
-    assert flat.tolist() == [1, 5, 9]
-    triples = pack_ints([4, 10, 12, 7, 20, 22])
-    counts, flat = decode_positions(np.array([len(triples)], dtype=np.uint32), triples, 3)
-    assert counts.tolist() == [2] and flat.tolist() == [4, 7]
+list_of_postings = st.lists(
+    st.tuples(st.integers(0, 3), st.lists(st.integers(0, 70_000), min_size=1, max_size=6)), min_size=1, max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 80_000), list_of_postings), min_size=1, max_size=8), st.booleans())
+def test_posting_lists_round_trip_through_the_encoder(terms, positional):
+    """Whatever the gaps, frequencies and positions (every width: 1, 2 and 4 bytes), a batch of
+    lists encodes and each list decodes back to its documents, frequencies and positions."""
+    bounds, docs, tfs, flat, expected = [0], [], [], [], []
+    for step, postings in terms:
+        doc, rows = 0, []
+        for gap, positions in postings:
+            doc += gap * step + (1 if rows else 0)
+            if rows and doc <= rows[-1][0]:
+                doc = rows[-1][0] + 1
+            places = sorted(positions)
+            rows.append((doc, len(places) if positional else 1 + gap, places))
+        for doc, tf, places in rows:
+            docs.append(doc)
+            tfs.append(tf)
+            flat.extend(places)
+        bounds.append(len(docs))
+        expected.append(rows)
+    encoded = encode_lists(np.array(bounds), np.array(docs), np.array(tfs), np.array(flat) if positional else None)
+    for i, rows in enumerate(expected):
+        raw = encoded.blob[encoded.offsets[i]:encoded.offsets[i] + encoded.lengths[i]]
+        got = decode_list(raw, int(encoded.df[i]), int(encoded.minid[i]))
+        assert got.ids.tolist() == [r[0] for r in rows]
+        assert got.weights.tolist() == [r[1] for r in rows]
+        assert int(encoded.maxid[i]) == rows[-1][0]
+        if positional:
+            counts, places = got.positions()
+            assert counts.tolist() == [len(r[2]) for r in rows]
+            assert places.tolist() == [p for r in rows for p in r[2]]
 
 
 @pytest.fixture(scope="module")

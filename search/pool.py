@@ -1,0 +1,385 @@
+"""The postings of one segment being written, gathered as arrays and written a batch of terms at
+a time.
+
+A build worker used to keep every posting as a Python tuple in a dict of lists (about 120 bytes
+a posting: a 2 GB worker for the 49k-post corpus) and to write each term through Whoosh's
+per-term calls. Here each field keeps (term id, document, frequency or position) arrays; past a
+memory budget they are sorted by term and spilled to a temporary file (a "run"), and the
+segment is written at the end by merging the runs term range by term range, encoding whole
+batches of posting lists with numpy (codec.encode_lists) and writing the terms file the same
+way (``BatchTermsWriter``). Documents arrive in increasing order and every sort is stable, so
+each term's postings come out in document order without sorting documents.
+
+Term ids: a string term gets an id from the field's vocabulary (from ``STRING_BASE`` up); in
+n-gram fields a CJK character's id is its code point, so characters need no dictionary look-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import struct
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from whoosh import fields
+from whoosh.filedb import filetables
+from whoosh.system import pack_ushort
+
+from .codec import TERMINFO_DTYPE, encode_lists, tfs_of_values
+
+STRING_BASE = 0x110000              # ids below this are Unicode code points (n-gram characters)
+BATCH_OCCURRENCES = 500_000         # postings (or positions) encoded at once: bounds memory
+_LENGTHS = struct.Struct("!ii")
+
+
+@dataclass
+class _Run:
+    """One field's spilled postings, sorted by term id: three int32 files of ``size`` values
+    (term ids, or term ranks once ``rank_sorted``; documents; frequencies or positions)."""
+
+    stem: str
+    size: int
+    cuts: np.ndarray | None = None      # where each write batch starts, once rank-sorted
+
+    def path(self, part: str) -> str:
+        return f"{self.stem}.{part}"
+
+    def load(self, part: str) -> np.ndarray:
+        return np.fromfile(self.path(part), dtype=np.int32)
+
+    def read(self, part: str, start: int, stop: int) -> np.ndarray:
+        """A slice, read from the file (no memory map: mapped pages would count as this
+        process's memory until the kernel drops them)."""
+        with open(self.path(part), "rb") as fh:
+            fh.seek(4 * start)
+            return np.fromfile(fh, dtype=np.int32, count=stop - start)
+
+    def save(self, terms: np.ndarray, docs: np.ndarray, values: np.ndarray) -> None:
+        for part, arr in (("terms", terms), ("docs", docs), ("values", values)):
+            arr.astype(np.int32).tofile(self.path(part))
+
+    def remove(self) -> None:
+        for part in ("terms", "docs", "values"):
+            with contextlib.suppress(OSError):
+                os.remove(self.path(part))
+
+
+@dataclass
+class FieldPool:
+    """One field's postings of this segment."""
+
+    name: str
+    positional: bool
+    textual: bool = True           # terms are text (else raw bytes: dates, numbers)
+    vocab: dict = field(default_factory=dict)       # str (or bytes) -> term id
+    words: list = field(default_factory=list)
+    terms: list[np.ndarray] = field(default_factory=list)       # int64 term ids
+    docs: list[np.ndarray] = field(default_factory=list)        # int64
+    values: list[np.ndarray] = field(default_factory=list)      # int64 frequency or position
+    runs: list[_Run] = field(default_factory=list)
+    nbytes: int = 0
+
+    def ids(self, words: list[str]) -> list[int]:
+        """Term ids of ``words`` (new words get new ids)."""
+        get = self.vocab.get
+        ids = [get(w) for w in words]
+        if None in ids:
+            vocab, known = self.vocab, self.words
+            for i, w in enumerate(words):
+                if ids[i] is None:
+                    found = vocab.get(w)
+                    if found is None:
+                        found = vocab[w] = STRING_BASE + len(known)
+                        known.append(w)
+                    ids[i] = found
+        return ids
+
+    def append(self, terms: np.ndarray, docs: np.ndarray, values: np.ndarray) -> None:
+        self.terms.append(terms)
+        self.docs.append(docs)
+        self.values.append(values)
+        self.nbytes += terms.nbytes + docs.nbytes + values.nbytes
+
+    def spill(self, folder: str) -> None:
+        """Sort what is in memory by term (stable: documents stay in order) into a run file."""
+        if not self.terms:
+            return
+        terms, docs, values = (np.concatenate(x) for x in (self.terms, self.docs, self.values))
+        order = np.argsort(terms, kind="stable")
+        run = _Run(os.path.join(folder, f"{self.name}-{len(self.runs)}"), len(terms))
+        run.save(terms[order], docs[order], values[order])
+        self.runs.append(run)
+        self.terms, self.docs, self.values, self.nbytes = [], [], [], 0
+
+    def term_bytes(self, term_id: int) -> bytes:
+        if term_id < STRING_BASE:
+            return chr(term_id).encode("utf-8")
+        word = self.words[term_id - STRING_BASE]
+        return word.encode("utf-8") if self.textual else word
+
+
+class PostingPool:
+    """The postings of one segment. ``add_*`` take one document's terms; ``write`` writes the
+    segment's terms and postings files."""
+
+    def __init__(self, schema, budget_bytes: int = 48 * 1024 * 1024, tempdir: str | None = None) -> None:
+        self.schema = schema
+        self.budget = budget_bytes
+        self.fields: dict[str, FieldPool] = {}
+        self._tempdir = tempdir
+        self._folder: str | None = None
+        self.count = 0              # postings added (occurrences for positional fields)
+
+    # -- adding ---------------------------------------------------------------------------------
+    def _field(self, name: str) -> FieldPool:
+        pool = self.fields.get(name)
+        if pool is None:
+            fieldobj = self.schema[name]
+            fmt = fieldobj.format
+            pool = self.fields[name] = FieldPool(name, bool(fmt and fmt.supports("positions")),
+                                                 isinstance(fieldobj, (fields.TEXT, fields.KEYWORD, fields.ID)))
+        return pool
+
+    def add_words(self, name: str, docnum: int, words: list[str]) -> None:
+        """A frequency field: every occurrence of every word of one document."""
+        if not words:
+            return
+        pool = self._field(name)
+        ids, counts = np.unique(np.array(pool.ids(words), dtype=np.int64), return_counts=True)
+        pool.append(ids, np.full(len(ids), docnum, dtype=np.int64), counts.astype(np.int64))
+        self._added(len(ids))
+
+    def add_positions(self, name: str, docnum: int, terms: np.ndarray | list, positions: np.ndarray | list) -> None:
+        """A positional field: term ids (from ``ids`` or code points) and their positions."""
+        terms = np.asarray(terms, dtype=np.int64)
+        if not len(terms):
+            return
+        pool = self._field(name)
+        pool.append(terms, np.full(len(terms), docnum, dtype=np.int64), np.asarray(positions, dtype=np.int64))
+        self._added(len(terms))
+
+    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
+        """Whoosh's pool interface, one posting at a time (keyword fields, merges)."""
+        name, tbytes, docnum, _weight, vbytes = item
+        pool = self._field(name)
+        term = pool.ids([tbytes.decode("utf-8") if pool.textual else tbytes])[0]
+        tfs, positions = tfs_of_values(self.schema[name].format, [vbytes or b""])
+        if pool.positional:
+            ps = positions[0] if positions else []
+            pool.append(np.full(len(ps), term, dtype=np.int64), np.full(len(ps), docnum, dtype=np.int64),
+                        np.array(ps, dtype=np.int64))
+        else:
+            pool.append(np.array([term], dtype=np.int64), np.array([docnum], dtype=np.int64), tfs)
+        self._added(1)
+
+    def _added(self, n: int) -> None:
+        self.count += n
+        if self.budget and sum(p.nbytes for p in self.fields.values()) > self.budget:
+            folder = self.folder()
+            for pool in self.fields.values():
+                pool.spill(folder)
+
+    def folder(self) -> str:
+        if self._folder is None:
+            self._folder = tempfile.mkdtemp(prefix="sou-pool-", dir=self._tempdir)
+        return self._folder
+
+    @property
+    def fieldnames(self) -> set[str]:
+        return set(self.fields)
+
+    # -- writing --------------------------------------------------------------------------------
+    def write(self, fieldwriter) -> None:
+        """Write every field's terms and postings through Whoosh's field writer ``fieldwriter``
+        (its postings and terms files), field by field in name order, terms in byte order."""
+        terms_out = BatchTermsWriter.replace(fieldwriter)
+        postfile = fieldwriter._postfile
+        for name in sorted(self.fields):
+            pool = self.fields[name]
+            pool.spill(self.folder())
+            if not pool.runs:
+                continue
+            fieldwriter.start_field(name, self.schema[name])
+            prefix = pack_ushort(fieldwriter._fieldid)
+            _write_field(pool, postfile, terms_out, prefix)
+            fieldwriter.finish_field()
+            for run in pool.runs:
+                run.remove()
+            pool.runs = []
+
+    def cleanup(self) -> None:
+        self.fields.clear()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix: bytes) -> None:
+    """Merge the field's runs in term order, a batch of terms at a time, in bounded memory:
+    (1) rank the terms by their bytes and count each term's occurrences, (2) rewrite each run
+    sorted by rank and note where each batch starts in it, (3) read each batch's slice of every
+    run, encode it and write it."""
+    used = np.unique(np.concatenate([np.unique(run.load("terms")) for run in pool.runs]))
+    texts = [pool.term_bytes(t) for t in used.tolist()]
+    order = sorted(range(len(texts)), key=texts.__getitem__)
+    rank = np.zeros(int(used[-1]) + 1, dtype=np.int32)
+    rank[used[order]] = np.arange(len(order), dtype=np.int32)
+    del used
+    sizes = np.zeros(len(order), dtype=np.int64)
+    for run in pool.runs:
+        sizes += np.bincount(rank[run.load("terms")], minlength=len(order))
+    batches = _batches(sizes, BATCH_OCCURRENCES)
+    edges = np.array([lo for lo, _ in batches] + [len(order)], dtype=np.int64)
+    del sizes
+    for run in pool.runs:
+        ranks = rank[run.load("terms")]
+        by_rank = np.argsort(ranks, kind="stable")
+        ranks = ranks[by_rank]
+        run.save(ranks, run.load("docs")[by_rank], run.load("values")[by_rank])
+        run.cuts = np.searchsorted(ranks, edges)
+        del ranks, by_rank
+    for b in range(len(batches)):
+        parts = [(run.read("terms", run.cuts[b], run.cuts[b + 1]), run.read("docs", run.cuts[b], run.cuts[b + 1]),
+                  run.read("values", run.cuts[b], run.cuts[b + 1]))
+                 for run in pool.runs if run.cuts[b + 1] > run.cuts[b]]
+        ranks = np.concatenate([p[0] for p in parts]).astype(np.int64)
+        docs = np.concatenate([p[1] for p in parts]).astype(np.int64)
+        values = np.concatenate([p[2] for p in parts]).astype(np.int64)
+        if len(parts) > 1:          # runs are in document order: a stable sort by term keeps it
+            by_rank = np.argsort(ranks, kind="stable")
+            ranks, docs, values = ranks[by_rank], docs[by_rank], values[by_rank]
+        if pool.positional:
+            new_posting = np.ones(len(ranks), dtype=bool)
+            new_posting[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
+            starts = np.flatnonzero(new_posting)
+            tfs = np.diff(np.append(starts, len(ranks)))
+            p_ranks, p_docs, positions = ranks[starts], docs[starts], values
+        else:
+            p_ranks, p_docs, tfs, positions = ranks, docs, values, None
+        term_starts = np.flatnonzero(np.concatenate(([True], p_ranks[1:] != p_ranks[:-1])))
+        bounds = np.append(term_starts, len(p_ranks))
+        encoded = encode_lists(bounds, p_docs, tfs, positions)
+        base = postfile.tell()
+        postfile.write(encoded.blob)
+        keys = [prefix + texts[order[r]] for r in p_ranks[term_starts].tolist()]
+        terms_out.add_many(keys, encoded.terminfo_bytes(base), TERMINFO_DTYPE.itemsize)
+
+
+def _batches(sizes: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """Consecutive term ranges of about ``limit`` occurrences (a bigger term is alone)."""
+    out, lo, total = [], 0, 0
+    for i, size in enumerate(sizes.tolist()):
+        if total and total + size > limit:
+            out.append((lo, i))
+            lo, total = i, 0
+        total += size
+    if lo < len(sizes):
+        out.append((lo, len(sizes)))
+    return out
+
+
+class BatchTermsWriter(filetables.OrderedHashWriter):
+    """Whoosh's ordered hash file (the terms index a segment reader opens), written a batch of
+    keys at a time: records with one join, CRC-32 hashes (the file names its hash function) and
+    the hash tables laid out with numpy instead of a Python loop per term."""
+
+    @classmethod
+    def replace(cls, fieldwriter) -> BatchTermsWriter:
+        """Take over the terms file of a Whoosh field writer (its header is already written)."""
+        old = fieldwriter._tindex
+        new = cls.__new__(cls)
+        new.dbfile = old.dbfile
+        new.hashtype = 1
+        new.hashfn = filetables.crc_hash
+        new.extras = old.extras
+        new.startoffset = old.startoffset
+        new.directory = []
+        new.lastkey = b""
+        new._hashes, new._positions = [], []
+        # The header's hash-type byte follows the 4-byte magic: rewrite it for CRC-32.
+        here = new.dbfile.tell()
+        new.dbfile.seek(new.startoffset + 4)
+        new.dbfile.write_byte(1)
+        new.dbfile.seek(here)
+        fieldwriter._tindex = new
+        return new
+
+    def add(self, key: bytes, value: bytes) -> None:
+        self.add_many([key], value, len(value))
+
+    def add_many(self, keys: list[bytes], values: bytes, itemsize: int) -> None:
+        if not keys:
+            return
+        if keys[0] <= self.lastkey:
+            raise ValueError(f"keys must increase: {self.lastkey!r}..{keys[0]!r}")
+        start = self.dbfile.tell()
+        records = []
+        positions = np.empty(len(keys), dtype=np.int64)
+        at = start
+        pack = _LENGTHS.pack
+        for i, key in enumerate(keys):
+            value = values[i * itemsize:(i + 1) * itemsize]
+            records.append(pack(len(key), itemsize))
+            records.append(key)
+            records.append(value)
+            positions[i] = at
+            at += 8 + len(key) + itemsize
+        self.dbfile.write(b"".join(records))
+        self._hashes.append(np.array([zlib.crc32(k) & 0xFFFFFFFF for k in keys], dtype=np.int64))
+        self._positions.append(positions)
+        self.lastkey = keys[-1]
+
+    def _write_hashes(self) -> None:
+        dbfile = self.dbfile
+        hashes = np.concatenate(self._hashes) if self._hashes else np.zeros(0, np.int64)
+        positions = np.concatenate(self._positions) if self._positions else np.zeros(0, np.int64)
+        buckets = hashes & 255
+        by_bucket = np.argsort(buckets, kind="stable")
+        bounds = np.searchsorted(buckets[by_bucket], np.arange(257))
+        pointer = np.dtype([("hash", ">u4"), ("pos", ">i8")])
+        for b in range(256):
+            members = by_bucket[bounds[b]:bounds[b + 1]]
+            numslots = 2 * len(members)
+            self.directory.append((dbfile.tell(), numslots))
+            if not numslots:
+                continue
+            table = np.zeros(numslots, dtype=pointer)
+            slots = _probe(hashes[members], numslots)
+            table["hash"][slots] = hashes[members]
+            table["pos"][slots] = positions[members]
+            dbfile.write(table.tobytes())
+
+    def _write_extras(self) -> None:
+        positions = np.concatenate(self._positions) if self._positions else np.zeros(0, np.int64)
+        biggest = int(positions.max()) if len(positions) else 0
+        code = "H" if biggest < 2**16 else "i" if biggest < 2**31 else "I" if biggest < 2**32 else "q"
+        self.extras["indextype"] = code
+        self.extras["indexlen"] = len(positions)
+        self.dbfile.write_pickle(self.extras)
+        self.dbfile.write(positions.astype(np.dtype(code).newbyteorder(">")).tobytes())
+
+
+def _probe(hashes: np.ndarray, numslots: int) -> np.ndarray:
+    """The slots Whoosh's HashWriter would give these keys (linear probing from
+    ``(hash >> 8) % numslots``), for keys inserted in order of home slot: each key goes to the
+    first free slot at or after its home, wrapping around. Readers probe the same way, and any
+    placement where nothing empty lies between a key's home and its slot finds every key."""
+    home = (hashes >> 8) % numslots
+    order = np.argsort(home, kind="stable")
+    sorted_home = home[order]
+    idx = np.arange(len(order))
+    placed = np.maximum.accumulate(sorted_home - idx) + idx      # first free slot >= home, no wrap
+    slots = np.empty(len(order), dtype=np.int64)
+    over = placed >= numslots
+    slots[order[~over]] = placed[~over]
+    if over.any():                                              # wrap past the end: first free slots
+        taken = np.zeros(numslots, dtype=bool)
+        taken[placed[~over]] = True
+        free = iter(np.flatnonzero(~taken).tolist())
+        for i in np.flatnonzero(over).tolist():
+            slots[order[i]] = next(free)
+    return slots
