@@ -2,14 +2,20 @@
 
 A term's posting list in one segment is one run of bytes:
 
-    [codes: 1 byte] [document gaps] [term frequencies] [position deltas]
+    [codes: 1 byte] [document gaps] [term frequencies] [positions: controls, bytes]
 
 * document numbers are stored as gaps from the previous one (the first is the term info's
   ``minid``), each gap in 1, 2 or 4 bytes, the width chosen per list from its largest gap;
 * term frequencies in 1, 2 or 4 bytes, or not at all when every one is 1 (most lists);
-* positions (positional fields only), per posting, as gaps from the previous position of the
-  same posting (the first one absolute), again in the narrowest width that holds them all;
-* ``codes`` says which widths were used.
+* positions (positional fields only): each posting's first position, then the gaps between a
+  posting's later positions, each number in 1 to 4 bytes of its own, with a 2-bit width per
+  number in a control section before them ("Stream VByte"): a character's positions mix large
+  numbers (where an article first uses it) and small ones (its later uses), and a width per
+  list spent 2 bytes on every one of them;
+* ``codes`` says which widths the first two sections use.
+
+Each list's term info (``SouTermInfo``, in the segment's terms file) is 24 bytes: document
+frequency, first id, total frequency, and where the list is.
 
 Common words have small gaps, so most numbers take one byte: the 49k-post corpus's postings
 went from 1,024 MB (4-byte ids, 4-byte value lengths, a typecode and 6-byte (position, start,
@@ -24,29 +30,52 @@ Whoosh an in-memory ``ListMatcher`` with values in the field format's own encodi
 
 from __future__ import annotations
 
+import struct
 from array import array
 from dataclasses import dataclass
 
 import numpy as np
 from whoosh import formats
-from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
+from whoosh.codec.whoosh3 import W3Codec, W3FieldCursor, W3FieldWriter, W3PostingsWriter, W3TermInfo, W3TermsReader
 from whoosh.matching import ListMatcher
+from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint, unpack_uint
 
 WIDTHS = np.array([1, 2, 4], dtype=np.int64)             # width of a gap class
 TF_WIDTHS = np.array([0, 1, 2, 4], dtype=np.int64)       # class 0: every frequency is 1
 _DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
-HAS_POSITIONS = 0x40
 
-# W3TermInfo's layout (see whoosh.codec.whoosh3): flags, total weight, document frequency, min and
-# max length bytes, max weight, first and last id, then the list's offset and length.
-TERMINFO_DTYPE = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlen", "u1"),
-                           ("maxlen", "u1"), ("maxweight", ">f4"), ("minid", ">u4"), ("maxid", ">u4"),
-                           ("offset", ">i8"), ("length", ">i4")])
+# A term's entry in the terms file: what sou reads (see SouTermInfo).
+TERMINFO_DTYPE = np.dtype([("df", "<u4"), ("minid", "<u4"), ("weight", "<f4"), ("length", "<u4"), ("offset", "<u8")])
 
 
 def _width_class(largest: np.ndarray) -> np.ndarray:
     return (largest >= 256).astype(np.int64) + (largest >= 65536)
+
+
+def _width_class_4(values: np.ndarray) -> np.ndarray:
+    """0..3 for numbers that fit in 1..4 bytes."""
+    return (values >= 1 << 8).astype(np.int64) + (values >= 1 << 16) + (values >= 1 << 24)
+
+
+def _position_stream(positions: np.ndarray, tfs: np.ndarray, first: np.ndarray, df: np.ndarray):
+    """The numbers a list stores for its positions, term by term: every posting's first
+    position, then the gaps between each posting's later positions; and how many per term."""
+    starts = np.cumsum(tfs) - tfs                       # each posting's first position
+    later = np.ones(len(positions), dtype=bool)
+    later[starts] = False
+    npos = np.add.reduceat(tfs, first)
+    pos_first = np.cumsum(npos) - npos
+    term_of_posting = np.repeat(np.arange(len(first)), df)
+    values = np.empty(len(positions), dtype=np.int64)
+    values[pos_first[term_of_posting] + np.arange(len(tfs)) - first[term_of_posting]] = positions[starts]
+    where = np.flatnonzero(later)
+    if len(where):
+        term_of_position = np.repeat(term_of_posting, tfs)[where]
+        before = np.concatenate(([0], np.cumsum(later)))            # later positions before an index
+        rank = before[where] - before[pos_first[term_of_position]]
+        values[pos_first[term_of_position] + df[term_of_position] + rank] = positions[where] - positions[where - 1]
+    return values, npos
 
 
 @dataclass
@@ -63,16 +92,14 @@ class EncodedLists:
     maxid: np.ndarray             # int64
 
     def terminfo_bytes(self, base: int) -> bytes:
-        """The W3TermInfo bytes of every list (lists written at ``base`` in the postings file),
+        """The term info bytes of every list (lists written at ``base`` in the postings file),
         concatenated: each is ``TERMINFO_DTYPE.itemsize`` bytes."""
         info = np.zeros(len(self.df), dtype=TERMINFO_DTYPE)
-        info["weight"] = self.weight
         info["df"] = self.df
-        info["maxweight"] = self.maxweight
         info["minid"] = self.minid
-        info["maxid"] = self.maxid
-        info["offset"] = self.offsets + base
+        info["weight"] = self.weight
         info["length"] = self.lengths
+        info["offset"] = self.offsets + base
         return info.tobytes()
 
 
@@ -83,7 +110,8 @@ def _scatter(out: np.ndarray, dest: np.ndarray, values: np.ndarray, classes: np.
         if width == 0:
             continue
         sel = classes == c
-        raw = values[sel].astype(_DTYPES[width]).view(np.uint8).reshape(-1, width)
+        store = 4 if width == 3 else width              # 3-byte numbers: the low bytes of 4
+        raw = values[sel].astype(_DTYPES[store]).view(np.uint8).reshape(-1, store)[:, :width]
         out[dest[sel, None] + np.arange(width)] = raw
 
 
@@ -112,17 +140,13 @@ def encode_lists(bounds: np.ndarray, docs: np.ndarray, tfs: np.ndarray,
     lengths = 1 + (df - 1) * wid + df * wtf
     if positions is not None:
         positions = np.asarray(positions, dtype=np.int64)
-        npos = np.add.reduceat(tfs, first)
-        posting_first = np.cumsum(tfs) - tfs
-        deltas = np.empty(len(positions), dtype=np.int64)
-        if len(positions):
-            deltas[1:] = positions[1:] - positions[:-1]
-            deltas[posting_first] = positions[posting_first]
-        pos_first = np.cumsum(npos) - npos
-        pos_class = _width_class(np.maximum.reduceat(deltas, pos_first))
-        wpos = WIDTHS[pos_class]
-        codes = codes | (pos_class << 4) | HAS_POSITIONS
-        lengths = lengths + npos * wpos
+        stream, npos = _position_stream(positions, tfs, first, df)
+        value_class = _width_class_4(stream)
+        value_width = value_class + 1
+        pos_first = np.cumsum(npos) - npos               # where each term's numbers start
+        ctrl_len = (npos + 3) // 4
+        data_len = np.add.reduceat(value_width, pos_first)
+        lengths = lengths + ctrl_len + data_len
     offsets = np.cumsum(lengths) - lengths
     out = np.zeros(int(lengths.sum()), dtype=np.uint8)
     out[offsets] = codes
@@ -137,10 +161,13 @@ def encode_lists(bounds: np.ndarray, docs: np.ndarray, tfs: np.ndarray,
     tf_start = offsets + 1 + (df - 1) * wid
     _scatter(out, tf_start[term_of] + (k - first[term_of]) * wtf[term_of], tfs, tf_class[term_of], TF_WIDTHS)
     if positions is not None:
-        posting_of = np.repeat(np.arange(len(docs)), tfs)
-        pt = term_of[posting_of]
-        j = np.arange(len(positions)) - pos_first[pt]
-        _scatter(out, tf_start[pt] + df[pt] * wtf[pt] + j * wpos[pt], deltas, pos_class[pt], WIDTHS)
+        ctrl_start = tf_start + df * wtf
+        value_term = np.repeat(np.arange(n_terms), npos)
+        i = np.arange(len(stream)) - pos_first[value_term]          # index within its term
+        np.bitwise_or.at(out, ctrl_start[value_term] + i // 4, (value_class << (2 * (i % 4))).astype(np.uint8))
+        ends = np.cumsum(value_width)
+        within = ends - value_width - (ends - value_width)[pos_first][value_term]
+        _scatter(out, ctrl_start[value_term] + ctrl_len[value_term] + within, stream, value_class, np.arange(1, 5))
     return EncodedLists(out.tobytes(), offsets, lengths, df, np.add.reduceat(tfs, first).astype(np.float64),
                         tf_max.astype(np.float64), docs[first], docs[bounds[1:] - 1])
 
@@ -169,15 +196,37 @@ class RawPostings:
         tfs = self.weights.astype(np.int64)
         if not self.has_positions:
             return tfs, np.zeros(0, dtype=np.int64)
-        wpos = int(WIDTHS[(self.raw[0] >> 4) & 3])
-        deltas = np.frombuffer(self.raw, dtype=_DTYPES[wpos], count=int(tfs.sum()),
-                               offset=self.positions_at).astype(np.int64)
-        running = np.cumsum(deltas)
+        df, total = len(tfs), int(tfs.sum())
+        values = _read_stream(self.raw, self.positions_at, total)
         starts = np.cumsum(tfs) - tfs
+        later = np.ones(total, dtype=bool)
+        later[starts] = False
+        deltas = np.empty(total, dtype=np.int64)
+        deltas[starts] = values[:df]                 # first positions
+        deltas[later] = values[df:]                  # gaps after them, posting by posting
+        running = np.cumsum(deltas)
         return tfs, running - np.repeat(running[starts] - deltas[starts], tfs)
 
 
-def decode_list(raw: bytes, df: int, minid: int) -> RawPostings:
+_SHIFTS = np.array([0, 2, 4, 6], dtype=np.uint8)
+
+
+def _read_stream(raw: bytes, at: int, n: int) -> np.ndarray:
+    """``n`` numbers stored as 2-bit widths (4 per control byte) followed by their bytes."""
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    ctrl = buf[at:at + (n + 3) // 4]
+    widths = ((ctrl[:, None] >> _SHIFTS) & 3).reshape(-1)[:n].astype(np.int64) + 1
+    starts = at + len(ctrl) + np.cumsum(widths) - widths
+    values = buf[starts].astype(np.int64)
+    for b in (1, 2, 3):
+        wide = np.flatnonzero(widths > b)
+        if not len(wide):
+            break
+        values[wide] |= buf[starts[wide] + b].astype(np.int64) << (8 * b)
+    return values
+
+
+def decode_list(raw: bytes, df: int, minid: int, positional: bool = False) -> RawPostings:
     """One encoded posting list (see the module docstring) as arrays."""
     codes = raw[0]
     wid = int(WIDTHS[codes & 3])
@@ -195,20 +244,20 @@ def decode_list(raw: bytes, df: int, minid: int) -> RawPostings:
         at += df * wtf
     else:
         tfs = np.ones(df, dtype=np.float64)
-    if not codes & HAS_POSITIONS:
+    if not positional:
         return RawPostings(ids, tfs)
     return RawPostings(ids, tfs, raw, at)
 
 
-def read_postings(postfile, terminfo) -> RawPostings:
+def read_postings(postfile, terminfo, positional: bool = False) -> RawPostings:
     """A term's whole posting list in one segment, from one read."""
     offset, length = terminfo.extent()
     if isinstance(length, tuple):       # W3TermInfo.from_bytes leaves the length in a 1-tuple
         length = length[0]
     raw = postfile.get(offset, length)
-    if not raw or raw[0] & 0x80 or raw[0] & 3 == 3:
+    if not raw or raw[0] & 3 == 3 or (raw[0] >> 4) & 3 == 3 or raw[0] >> 6 == 3:
         raise ValueError("not a sou posting list (index written by another version): run `sou reindex --full`")
-    return decode_list(raw, terminfo.doc_frequency(), terminfo.min_id())
+    return decode_list(raw, terminfo.doc_frequency(), terminfo.min_id(), positional)
 
 
 def value_bytes(format_, postings: RawPostings) -> list[bytes]:
@@ -234,6 +283,79 @@ def tfs_of_values(format_, values: list[bytes]) -> tuple[np.ndarray, list[list[i
     if isinstance(format_, formats.Existence) or not format_.supports("frequency"):
         return np.ones(len(values), dtype=np.int64), None
     return np.array([unpack_uint(v)[0] if v else 1 for v in values], dtype=np.int64), None
+
+
+class SouTermInfo(W3TermInfo):
+    """A term's entry in the terms file: 24 bytes (``TERMINFO_DTYPE``) instead of Whoosh's 36.
+    Whoosh's statistics that sou never reads (length bounds, last id, largest weight) are given
+    safe bounds: the largest weight is at most the total, lengths at least 1."""
+
+    _layout = struct.Struct("<IIfIQ")       # df, first id, total weight, list length, list offset
+
+    def to_bytes(self) -> bytes:
+        minid = 0 if self._minid is None else self._minid
+        return self._layout.pack(self._df, minid, self._weight, self._length, self._offset)
+
+    @classmethod
+    def from_bytes(cls, s: bytes) -> SouTermInfo:
+        info = cls()
+        df, minid, weight, length, offset = cls._layout.unpack(s[:cls._layout.size])
+        info._df, info._minid, info._maxid = df, minid, 0xFFFFFFFE
+        info._weight, info._maxweight = weight, weight
+        info._minlength, info._maxlength = 1, 1 << 30
+        info._offset, info._length = offset, length
+        return info
+
+    @classmethod
+    def read_weight(cls, dbfile, datapos: int) -> float:
+        return struct.unpack("<f", dbfile.get(datapos + 8, 4))[0]
+
+    @classmethod
+    def read_doc_freq(cls, dbfile, datapos: int) -> int:
+        return struct.unpack("<I", dbfile.get(datapos, 4))[0]
+
+
+class SouTermsReader(W3TermsReader):
+    """Whoosh's terms reader over SouTermInfo entries."""
+
+    def items(self):
+        decode = self._keydecoder
+        return ((decode(k), SouTermInfo.from_bytes(v)) for k, v in self._tindex.items())
+
+    def items_from(self, fieldname, prefix):
+        decode = self._keydecoder
+        return ((decode(k), SouTermInfo.from_bytes(v))
+                for k, v in self._tindex.items_from(self._keycoder(fieldname, prefix)))
+
+    def term_info(self, fieldname, tbytes):
+        try:
+            return SouTermInfo.from_bytes(self._tindex[self._keycoder(fieldname, tbytes)])
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+
+    def frequency(self, fieldname, tbytes):
+        return SouTermInfo.read_weight(self._dbfile, self._range_for_key(fieldname, tbytes)[0])
+
+    def doc_frequency(self, fieldname, tbytes):
+        return SouTermInfo.read_doc_freq(self._dbfile, self._range_for_key(fieldname, tbytes)[0])
+
+    def cursor(self, fieldname, fieldobj):
+        return SouFieldCursor(self._tindex, fieldname, self._keycoder, self._keydecoder, fieldobj)
+
+
+class SouFieldCursor(W3FieldCursor):
+    def term_info(self):
+        if self._pos is None:
+            return None
+        return SouTermInfo.from_bytes(self._tindex.dbfile.get(self._datapos, self._datalen))
+
+
+class SouFieldWriter(W3FieldWriter):
+    """Whoosh's field writer with SouTermInfo entries (sou's own writers use pool.py)."""
+
+    def start_term(self, btext):
+        self._btext = btext
+        self._postwriter.start_postings(self._fieldobj.format, SouTermInfo())
 
 
 class SouPostingsWriter(W3PostingsWriter):
@@ -280,8 +402,16 @@ class SouCodec(W3Codec):
     def postings_writer(self, dbfile, byteids: bool = False):
         return SouPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids, compression=0, inlinelimit=0)
 
+    def field_writer(self, storage, segment):
+        return SouFieldWriter(self, storage, segment)
+
+    def terms_reader(self, storage, segment):
+        tiname = segment.make_filename(self.TERMS_EXT)
+        return SouTermsReader(self, storage.open_file(tiname), storage.file_length(tiname),
+                              segment.open_file(storage, self.POSTS_EXT))
+
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
-        postings = read_postings(dbfile, terminfo)
+        postings = read_postings(dbfile, terminfo, bool(format_.supports("positions")))
         return ListMatcher(postings.ids.tolist(), postings.weights.tolist(), value_bytes(format_, postings),
                            format_, scorer=scorer, term=term, terminfo=terminfo)
 

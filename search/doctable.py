@@ -111,7 +111,7 @@ class FactsWriter:
         arrays["title_blob"], arrays["title_ends"] = _pack_strings(words)
         arrays["title_df"] = np.array([self.title_words[w] for w in words], dtype=np.int32)
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez_compressed(buffer, **arrays)
         with segment.create_file(storage, FACTS_EXT) as fh:
             fh.write(buffer.getvalue())
 

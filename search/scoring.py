@@ -178,6 +178,7 @@ class Collection:
             btext = fieldobj.to_bytes(text)
         except ValueError:
             return _EMPTY
+        positional = bool(fieldobj.format and fieldobj.format.supports("positions"))
         ids, weights, segments = [], [], []
         for reader, offset in self.leaves:
             terms = reader._terms
@@ -185,15 +186,14 @@ class Collection:
                 info = terms.term_info(fieldname, btext)
             except (KeyError, TermNotFound):
                 continue
-            postings = read_postings(terms._postfile, info)
+            postings = read_postings(terms._postfile, info, positional)
             ids.append(postings.ids + offset)
             weights.append(postings.weights)
             segments.append(postings)
         if not ids:
             item = _EMPTY
         else:
-            item = TermPostings(np.concatenate(ids), np.concatenate(weights),
-                                segments if segments[0].has_positions else [])
+            item = TermPostings(np.concatenate(ids), np.concatenate(weights), segments if positional else [])
         self.cache.put(key, item)
         return item
 

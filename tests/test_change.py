@@ -224,7 +224,7 @@ def _postings(n: int, with_positions: bool) -> TermPostings:
     tfs = np.full(n, 4 if with_positions else 1, dtype=np.int64)
     flat = np.tile(np.array([1, 5, 9, 30]), n) if with_positions else None
     encoded = encode_lists(np.array([0, n]), docs, tfs, flat)
-    raw = decode_list(encoded.blob, n, 0)
+    raw = decode_list(encoded.blob, n, 0, with_positions)
     return TermPostings(raw.ids, raw.weights, [raw] if with_positions else [])
 
 

@@ -85,7 +85,7 @@ def test_posting_lists_round_trip_through_the_encoder(terms, positional):
     encoded = encode_lists(np.array(bounds), np.array(docs), np.array(tfs), np.array(flat) if positional else None)
     for i, rows in enumerate(expected):
         raw = encoded.blob[encoded.offsets[i]:encoded.offsets[i] + encoded.lengths[i]]
-        got = decode_list(raw, int(encoded.df[i]), int(encoded.minid[i]))
+        got = decode_list(raw, int(encoded.df[i]), int(encoded.minid[i]), positional)
         assert got.ids.tolist() == [r[0] for r in rows]
         assert got.weights.tolist() == [r[1] for r in rows]
         assert int(encoded.maxid[i]) == rows[-1][0]
