@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from . import highlight, ranking
+from . import highlight, permalink, ranking
 from .analysis import has_han
 from .codec import unpack_ints
 from .config import Settings
@@ -79,11 +79,13 @@ class Engine:
             collection = Collection(searcher, table.live, table.date_seconds,
                                     self.settings.posting_cache_mb * 1024 * 1024)
             pinyin = load_vocabulary(self.store.dir, meta.index_name) if self.settings.pinyin else None
+            site = permalink.load_site(self.settings, meta.root or self.settings.articles_dir)   # how hits link
         except BaseException:
             searcher.close()
             raise
         key = (meta.index_name, searcher.reader().generation(), meta.updated_at)
-        return Snapshot(key, searcher, {"meta": meta, "table": table, "collection": collection, "pinyin": pinyin})
+        return Snapshot(key, searcher, {"meta": meta, "table": table, "collection": collection, "pinyin": pinyin,
+                                        "site": site})
 
     def refresh(self, wait: bool = True) -> bool:
         """Pick up a reindex made by any process (a swapped index or a new generation); True
@@ -297,7 +299,8 @@ class Engine:
             snippets = highlight.snippets(body, (), 1, self.settings.snippet_chars)
         versions = table.versions(docnum) if self.settings.collapse else [docnum]
         return Hit(
-            id=stored["id"], title=title_marked, url=stored.get("url", ""), date=table.dates[docnum],
+            id=stored["id"], title=title_marked, url=permalink.link(snap.site, {**stored, "date": table.dates[docnum]}),
+            date=table.dates[docnum],
             author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
             tags=tuple(stored.get("tags") or ()), score=score, snippets=snippets, versions=len(versions),
             version_ids=tuple(table.ids[d] for d in versions if d != docnum),
@@ -361,7 +364,8 @@ class Engine:
                 body_ranges = self._ranges(snap, docnum, "body", body, compiled)
             updated = stored.get("updated")
             return ArticleDetail(
-                id=doc_id, title=Marked(title, title_ranges), body=Marked(body, body_ranges), url=stored.get("url", ""),
+                id=doc_id, title=Marked(title, title_ranges), body=Marked(body, body_ranges),
+                url=permalink.link(snap.site, {**stored, "date": table.dates[docnum]}),
                 date=table.dates[docnum], updated=datetime.fromisoformat(updated) if updated else None,
                 author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
                 tags=tuple(stored.get("tags") or ()),

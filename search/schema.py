@@ -15,7 +15,7 @@ from whoosh.formats import Characters, Positions
 from .analysis import ngram_analyzer, word_analyzer
 from .codec import SouCodec, pack_ints, unpack_ints  # noqa: F401 - SouCodec: segments of version-4 indexes pickled it from here
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6     # 6: slug, permalink, date_text stored for links (search/permalink.py)
 
 # Each n-gram field is the character sequence of one word field's text: a word of that field
 # is a run of its characters in a row.
@@ -119,6 +119,9 @@ def build_schema() -> fields.Schema:
         date=fields.DATETIME(stored=True, sortable=True),
         updated=fields.STORED(),
         url=fields.STORED(),
+        slug=fields.STORED(),
+        permalink=fields.STORED(),
+        date_text=fields.STORED(),
         excerpt=fields.STORED(),
         group=fields.ID(stored=True, sortable=True),
         body_key=fields.ID(stored=True, sortable=True),
