@@ -378,7 +378,9 @@ class _Found:
     config: Mapping[str, Any]
 
 
-def _read_config(path: Path) -> Mapping[str, Any]:
+def _read_config(path: Path, strict: bool = True) -> Mapping[str, Any]:
+    """The config as a dict; a file that does not parse is an error only when the articles
+    sit where its site would keep them (``strict``), else it is someone else's file."""
     try:
         text = path.read_text(encoding="utf-8-sig")
         if path.suffix == ".toml":
@@ -388,6 +390,8 @@ def _read_config(path: Path) -> Mapping[str, Any]:
         else:
             data = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+        if not strict:
+            return {}
         raise ConfigError(f"{path}: cannot read the site's config ({type(exc).__name__}: {exc})") from None
     return data if isinstance(data, dict) else {}
 
@@ -404,21 +408,33 @@ def _looks_like_hexo(folder: Path, config: Mapping[str, Any]) -> bool:
 
 
 def find_site(articles: Path, generator: str = "auto") -> _Found | None:
-    """The site config above (or in) the articles folder, up to SEARCH_UP levels."""
+    """The site config above (or in) the articles folder, up to SEARCH_UP levels. A config
+    counts only when the articles sit where that generator keeps posts (a ``config.yaml`` or
+    ``_config.yml`` of something else higher up is not a site)."""
     folder = articles
     for _ in range(SEARCH_UP + 1):
         hugo = next((folder / n for n in HUGO_CONFIGS if (folder / n).is_file()), None)
         if hugo is not None and generator in ("auto", "hugo"):
-            return _Found("hugo", folder, hugo, _lower_keys(_read_config(hugo)))
+            config = _lower_keys(_read_config(hugo, strict=_inside(articles, folder / "content")))
+            if _inside(articles, folder / str(config.get("contentdir") or "content")):
+                return _Found("hugo", folder, hugo, config)
         yml = folder / "_config.yml"
         if yml.is_file() and generator in ("auto", "hexo", "jekyll"):
-            config = _read_config(yml)
+            strict = _inside(articles, folder / "source") or "_posts" in articles.parts
+            config = _read_config(yml, strict=strict)
             kind = generator if generator != "auto" else ("hexo" if _looks_like_hexo(folder, config) else "jekyll")
-            return _Found(kind, folder, yml, config)
+            posts = folder / str(config.get("source_dir") or "source") if kind == "hexo" else folder
+            if _inside(articles, posts) and (kind == "hexo" or "_posts" in articles.relative_to(folder).parts
+                                             or (articles / "_posts").is_dir()):
+                return _Found(kind, folder, yml, config)
         if folder.parent == folder:
             break
         folder = folder.parent
     return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def _lower_keys(config: Mapping[str, Any]) -> dict[str, Any]:
