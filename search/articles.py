@@ -210,11 +210,12 @@ def parse_bytes(data: bytes, name: str, *, tz: dt.tzinfo = dt.UTC, size: int = 0
     elif not title:
         title = heading[1] if heading else _title_from_name(name)
     body = markdown_to_text(body_md)
-    date = parse_date(_first(meta, _DATE_KEYS), tz)
-    if date is None and _first(meta, _DATE_KEYS) not in (None, ""):
+    written = written_date(_first(meta, _DATE_KEYS))
+    if written is None and _first(meta, _DATE_KEYS) not in (None, ""):
         warnings.append(f"unreadable date {_first(meta, _DATE_KEYS)!r}")
-    if date is None:
-        date = _date_from_name(name, tz)
+    if written is None:
+        written = _date_from_name(name)
+    date = parse_date(written, tz)
     updated = parse_date(_first(meta, _UPDATED_KEYS), tz)
     categories = keywords(meta.get("categories")) + keywords(meta.get("category"))
     tags = keywords(meta.get("tags")) + keywords(meta.get("tag")) + keywords(meta.get("keywords"))
@@ -235,6 +236,9 @@ def parse_bytes(data: bytes, name: str, *, tz: dt.tzinfo = dt.UTC, size: int = 0
         author=author,
         url=url if re.match(r"(?i)https?://|/", url) else "",
         group=group_key(title, raw_date if raw_date else (date.isoformat() if date else ""), name),
+        slug=_clean_str(meta.get("slug")),
+        permalink=_clean_str(meta.get("permalink")),
+        date_text=written.isoformat() if written else "",
         content_hash=hashlib.sha1(data).hexdigest(),
         size=size or len(data),
         mtime=mtime,
@@ -393,6 +397,17 @@ def _unique(values: list[str]) -> tuple[str, ...]:
 
 def parse_date(value: Any, tz: dt.tzinfo = dt.UTC) -> dt.datetime | None:
     """Any date shape found in real front matter -> aware UTC datetime; naive times are in ``tz``."""
+    parsed = written_date(value)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(dt.UTC)
+
+
+def written_date(value: Any) -> dt.datetime | None:
+    """The date as written: aware when it named a zone or offset, naive when it did not.
+    Static-site generators build a post's link from this wall-clock time (search/permalink.py)."""
     if value is None or isinstance(value, bool) or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -402,7 +417,7 @@ def parse_date(value: Any, tz: dt.tzinfo = dt.UTC) -> dt.datetime | None:
     elif isinstance(value, (int, float)):
         text = str(int(value))
         if len(text) == 8:
-            return parse_date(f"{text[:4]}-{text[4:6]}-{text[6:]}", tz)
+            return written_date(f"{text[:4]}-{text[4:6]}-{text[6:]}")
         if 10 <= len(text) <= 13:  # a Unix timestamp (seconds or milliseconds)
             seconds = int(value) / (1000 if len(text) == 13 else 1)
             return dt.datetime.fromtimestamp(seconds, dt.UTC)
@@ -427,18 +442,16 @@ def parse_date(value: Any, tz: dt.tzinfo = dt.UTC) -> dt.datetime | None:
                     return None
     if parsed is None or not 1800 <= parsed.year <= 2200:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(dt.UTC)
+    return parsed
 
 
-def _date_from_name(name: str, tz: dt.tzinfo) -> dt.datetime | None:
-    """Jekyll's canonical date lives in the file name (`2019-04-04-slug.md`)."""
+def _date_from_name(name: str) -> dt.datetime | None:
+    """Jekyll's canonical date lives in the file name (`2019-04-04-slug.md`); naive."""
     m = _DATE_IN_NAME_RE.match(name.rsplit("/", 1)[-1])
     if not m:
         return None
     try:
-        return dt.datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=tz).astimezone(dt.UTC)
+        return dt.datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         return None
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from . import highlight, ranking
+from . import highlight, permalink, ranking
 from .config import Settings
 from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
@@ -77,11 +77,13 @@ class Engine:
             collection = Collection(searcher, table.live, table.date_seconds,
                                     self.settings.posting_cache_mb * 1024 * 1024, table.field_lengths)
             pinyin = load_vocabulary(self.store.dir, meta.index_name) if self.settings.pinyin else None
+            site = permalink.load_site(self.settings, meta.root or self.settings.articles_dir)   # how hits link
         except BaseException:
             searcher.close()
             raise
         key = (meta.index_name, searcher.reader().generation(), meta.updated_at)
-        return Snapshot(key, searcher, {"meta": meta, "table": table, "collection": collection, "pinyin": pinyin})
+        return Snapshot(key, searcher, {"meta": meta, "table": table, "collection": collection, "pinyin": pinyin,
+                                        "site": site})
 
     def refresh(self, wait: bool = True) -> bool:
         """Pick up a reindex made by any process (a swapped index or a new generation); True
@@ -295,11 +297,16 @@ class Engine:
             snippets = highlight.snippets(body, (), 1, self.settings.snippet_chars)
         versions = table.versions(docnum) if self.settings.collapse else [docnum]
         return Hit(
-            id=table.ids[docnum], title=title_marked, url=stored.get("url", ""), date=table.date(docnum),
+            id=table.ids[docnum], title=title_marked, url=self._link(snap, docnum, stored), date=table.date(docnum),
             author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
             tags=tuple(stored.get("tags") or ()), score=score, snippets=snippets, versions=len(versions),
             version_ids=tuple(table.ids[d] for d in versions if d != docnum),
         )
+
+    @staticmethod
+    def _link(snap: Snapshot, docnum: int, stored: dict) -> str:
+        """The hit's link: on the user's own site when sou can tell it, else sou's page."""
+        return permalink.link(snap.site, {**stored, "id": snap.table.ids[docnum], "date": snap.table.date(docnum)})
 
     def _did_you_mean(self, snap: Snapshot, evaluator: Evaluator, compiled: Compiled, total: int,
                       allowed: np.ndarray) -> str | None:
@@ -348,7 +355,8 @@ class Engine:
                 body_ranges = self._ranges(body, "body", compiled)
             updated = stored.get("updated")
             return ArticleDetail(
-                id=doc_id, title=Marked(title, title_ranges), body=Marked(body, body_ranges), url=stored.get("url", ""),
+                id=doc_id, title=Marked(title, title_ranges), body=Marked(body, body_ranges),
+                url=self._link(snap, docnum, stored),
                 date=table.date(docnum), updated=datetime.fromisoformat(updated) if updated else None,
                 author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
                 tags=tuple(stored.get("tags") or ()),

@@ -26,6 +26,10 @@ class Article:
     author: str = ""
     url: str = ""
     group: str = ""              # revisions of one article share it
+    # What a static-site generator builds the article's link from (search/permalink.py):
+    slug: str = ""               # front matter `slug`
+    permalink: str = ""          # front matter `permalink` as written (a path or a Jekyll pattern)
+    date_text: str = ""          # the date as written, ISO 8601: naive when it named no zone
     content_hash: str = ""
     size: int = 0
     mtime: float = 0.0

@@ -22,7 +22,7 @@ from whoosh.formats import Positions
 from .analysis import ngram_analyzer, word_analyzer
 from .codec import SouCodec, pack_ints, unpack_ints  # noqa: F401 - SouCodec: older segments pickled it from here
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 6     # 6: compact postings (codec.py), document facts per segment, stored link fields
 
 # Each n-gram field is the character sequence of one word field's text: a word of that field
 # is a run of its characters in a row.
@@ -119,6 +119,9 @@ def build_schema() -> fields.Schema:
         date=fields.DATETIME(sortable=True),
         updated=fields.STORED(),
         url=fields.STORED(),
+        slug=fields.STORED(),
+        permalink=fields.STORED(),
+        date_text=fields.STORED(),
         excerpt=fields.STORED(),
         group=TextColumn(),
         body_key=TextColumn(),

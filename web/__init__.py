@@ -11,8 +11,9 @@ from typing import Any
 from flask import Flask
 
 from search import Settings
+from search.permalink import check_settings
 
-from . import api, errors, headers, views
+from . import api, embed, errors, headers, proxy, views
 from .holder import EngineHolder, holder
 
 
@@ -21,13 +22,16 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> Flask:
     the first request that needs it, so a server started before the first reindex still
     answers (503 with the command to run) and recovers without a restart."""
     settings = settings if settings is not None else Settings.load()
+    check_settings(settings)           # a wrong site_url or generator stops `sou serve` at once
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024     # the app only takes GETs; refuse big bodies early
     app.json.ensure_ascii = False      # type: ignore[attr-defined]  # readable Chinese in the JSON
     app.json.sort_keys = False         # type: ignore[attr-defined]  # keep the models' field order
     app.extensions["sou"] = EngineHolder(settings, engine)
+    proxy.register(app, settings.proxy_headers)
     views.register(app)
     api.register(app)
+    embed.register(app)
     errors.register(app)
     headers.register(app)
     return app

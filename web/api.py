@@ -64,7 +64,8 @@ def api_health() -> Response:
 
 
 def api_openapi() -> Response:
-    return jsonify(openapi_document(settings()))
+    # the paths are relative to where sou is served, path prefix and forwarded host included
+    return jsonify({**openapi_document(settings()), "servers": [{"url": request.url_root.rstrip("/")}]})
 
 
 def register(app: Flask) -> None:

@@ -45,7 +45,8 @@ SCHEMAS: dict[str, Any] = {
         "id": {**STR, "description": "Article id: its path relative to the articles folder."},
         "title": STR,
         "title_html": {**STR, "description": "Title, escaped, with the query terms in <mark>."},
-        "url": {**STR, "description": "The article's own URL from its front matter ('' if none)."},
+        "url": {**STR, "description": "The link to show: the article on its own site (front matter url, or the "
+                                     "site's permalink pattern), else sou's article page. Absolute over HTTP."},
         "date": DATE,
         "author": STR,
         "categories": STRS,
@@ -77,7 +78,7 @@ SCHEMAS: dict[str, Any] = {
         "id": STR, "title": STR, "title_html": STR,
         "body": {**STR, "description": "Plain text; paragraphs separated by blank lines."},
         "body_html": {**STR, "description": "body, escaped, with the terms of q in <mark>."},
-        "url": STR, "date": DATE, "updated": DATE, "author": STR,
+        "url": {**STR, "description": "The same link as a hit's url."}, "date": DATE, "updated": DATE, "author": STR,
         "categories": STRS, "tags": STRS,
         "versions": {**STRS, "description": "Ids of the other saved revisions of this article."},
     }),

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from search import QueryError, SearchRequest, SearchResults, Settings
+from search import ArticleDetail, Hit, QueryError, SearchRequest, SearchResults, Settings, permalink
 from search.models import FILTER_FIELDS, SORTS, FacetValue
 
 from . import text
@@ -125,6 +125,15 @@ def article_url(id: str, q: str = "") -> str:
     return url_for("article", id=id, q=q or None)
 
 
+def original_link(item: Hit | ArticleDetail) -> str | None:
+    """The article's page on its own site, when its ``url`` is that and not sou's own page:
+    sou's pages keep linking to sou's article page (highlights, related articles) and show
+    this one beside it."""
+    if item.url == permalink.article_page(item.id):
+        return None
+    return text.safe_link(item.url)
+
+
 # -- pages -----------------------------------------------------------------------------------
 
 def index() -> str:
@@ -196,6 +205,7 @@ def _template_helpers() -> dict[str, Any]:
         "search_url": search_url,
         "toggle_url": toggle_url,
         "article_url": article_url,
+        "original_link": original_link,
         "lang_of": text.lang_of,
         "safe_link": text.safe_link,
         "local_date": lambda d: text.local_date(d, cfg.timezone),
