@@ -58,7 +58,9 @@ class Settings:
     host: str = _opt("127.0.0.1", "Address `sou serve` binds.")
     port: int = _opt(5000, "Port `sou serve` listens on.")
     threads: int = _opt(8, "Worker threads of the WSGI server.")
-    cors_origins: str = _opt("", "Comma-separated origins allowed to call the JSON API (empty = CORS off; `*` = any).")
+    cors_origins: str = _opt("", "Comma-separated origins allowed to call the JSON API and the Meilisearch-compatible API (empty = CORS off; `*` = any).")
+    api_key: str = _opt("", "Key for a private collection: the page asks for it once (then keeps an HttpOnly cookie) and both APIs require `Authorization: Bearer KEY` (empty = public search).")
+    meili_index: str = _opt("articles", "Index uid under which the Meilisearch-compatible API serves the articles.")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, *, cwd: str | os.PathLike | None = None,
