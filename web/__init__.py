@@ -12,7 +12,7 @@ from flask import Flask
 
 from search import Settings
 
-from . import api, errors, headers, views
+from . import api, auth, errors, headers, meili, views
 from .holder import EngineHolder, holder
 
 
@@ -21,13 +21,16 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> Flask:
     the first request that needs it, so a server started before the first reindex still
     answers (503 with the command to run) and recovers without a restart."""
     settings = settings if settings is not None else Settings.load()
+    auth.check_key(settings)
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024     # the app only takes GETs; refuse big bodies early
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024     # only search bodies and the sign-in form: refuse big ones early
     app.json.ensure_ascii = False      # type: ignore[attr-defined]  # readable Chinese in the JSON
     app.json.sort_keys = False         # type: ignore[attr-defined]  # keep the models' field order
     app.extensions["sou"] = EngineHolder(settings, engine)
     views.register(app)
     api.register(app)
+    meili.register(app)
+    auth.register(app)
     errors.register(app)
     headers.register(app)
     return app
