@@ -147,7 +147,7 @@ def crop(marked: Marked, words: int, marker: str) -> Marked:
         last = first + words - 1
     else:
         spare = words - (last - first + 1)
-        before = min(first, spare // 2)
+        before = min(first, (spare + 1) // 2)       # an odd word goes before, as Meilisearch crops
         after = min(len(tokens) - 1 - last, spare - before)
         before = min(first, spare - after)
         first, last = first - before, last + after
