@@ -1,9 +1,10 @@
-"""InstantSearch.js widgets on a page of another site, searching sou through the real
-@meilisearch/instant-meilisearch adapter and the real ``meilisearch`` client, in Chromium.
+"""Search UIs built for Meilisearch, on a page of another site, searching sou in Chromium:
+InstantSearch.js widgets through the real @meilisearch/instant-meilisearch adapter and
+``meilisearch`` client, and docs-searchbar.js (which bundles meilisearch 0.30).
 
-The page (tests/js/instantsearch.html) and the npm packages are served by a static server of
-their own, so every request to sou is cross-origin and goes through CORS (``cors_origins``);
-a second run does the same against a sou that needs a key. Needs ``npm ci`` in tests/js.
+The pages (tests/js/*.html) and the npm packages are served by a static server of their own,
+so every request to sou is cross-origin and goes through CORS (``cors_origins``); one run does
+the same against a sou that needs a key. Needs ``npm ci`` in tests/js.
 """
 
 from __future__ import annotations
@@ -142,3 +143,19 @@ def test_a_private_collection_works_with_its_key_and_not_without(page, site, pri
     page.goto(f"{site}/instantsearch.html?{urlencode({'host': private_sou, 'key': 'wrong'})}")
     page.wait_for_function("() => document.body.dataset.error")
     assert "API key is invalid" in page.evaluate("() => document.body.dataset.error")
+
+
+def test_docs_searchbar_shows_highlighted_suggestions(page, site, sou):
+    """docs-searchbar.js bundles meilisearch 0.30; with the README's transformData recipe its
+    dropdown lists sou's hits with sou's highlights."""
+    # its "Powered by" footer loads a logo from the web, which these tests never reach
+    page.route("https://res.cloudinary.com/**", lambda route: route.fulfill(
+        status=200, content_type="image/svg+xml", body='<svg xmlns="http://www.w3.org/2000/svg"/>'))
+    page.goto(f"{site}/docs-searchbar.html?{urlencode({'host': sou})}")
+    page.fill("#search", "领养")
+    page.wait_for_selector(".dsb-suggestion")
+    highlighted = page.locator(".docs-searchbar-suggestion--highlight").all_inner_texts()
+    assert "領養" in highlighted and "领养" in highlighted
+    links = page.locator(".dsb-suggestion a").evaluate_all("els => els.map(e => e.href)")
+    assert f"{sou}/articles/blog/2019-06-16-adopting-a-ginger-cat.markdown" in links
+    assert page.errors == []
