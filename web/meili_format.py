@@ -14,6 +14,7 @@ own jieba-based tokenizer counts them).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -166,16 +167,16 @@ def crop(marked: Marked, words: int, marker: str) -> Marked:
 def _best_cluster(text: str, ranges: tuple[tuple[int, int], ...], words: int) -> tuple[int, int]:
     """[start, end) of the run of matches that fits in about ``words`` words with the most
     distinct matched words (then the most matches, then the earliest)."""
+    keys = [text[a:b].casefold() for a, b in ranges]     # as highlight.snippets counts them
+    ends = [b for _, b in ranges]                    # ranges are merged: sorted, disjoint
     best: tuple[int, int, int] | None = None
     best_span = ranges[0]
     for i, (start, _end) in enumerate(ranges[:200]):
         per_word = _HAN_CHARS_PER_WORD if _HAN.match(text[start]) else _LATIN_CHARS_PER_WORD
-        reach = start + words * per_word
-        inside = [(a, b) for a, b in ranges[i:] if b <= reach] or [ranges[i]]
-        distinct = len({analysis.fold(text[a:b]) for a, b in inside})
-        key = (distinct, len(inside), -i)
+        stop = max(i + 1, bisect.bisect_right(ends, start + words * per_word))
+        key = (len(set(keys[i:stop])), stop - i, -i)
         if best is None or key > best:
-            best, best_span = key, (start, inside[-1][1])
+            best, best_span = key, (start, ends[stop - 1])
     return best_span
 
 
