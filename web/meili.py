@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -119,7 +120,7 @@ def search(uid: str) -> Response:
 def multi_search() -> Response:
     body = _json_body()
     if not isinstance(body, dict):
-        raise bad("bad_request", "Invalid value type: expected an object, but found " + type(body).__name__)
+        raise bad("bad_request", f"Invalid value type: expected an object, but found {meili_params.describe(body)}")
     unknown = set(body) - {"queries", "federation"}
     if unknown:
         raise bad("bad_request", f"Unknown field `{sorted(unknown)[0]}`: expected one of `queries`, `federation`")
@@ -171,14 +172,18 @@ def run(query: MeiliQuery) -> dict[str, Any]:
     return _render(query, plan, results, cfg)
 
 
+@dataclass(frozen=True)
 class _Plan:
     """The SearchRequest for a MeiliQuery, and what rendering needs to remember about it."""
 
-    def __init__(self, request: SearchRequest, offset: int, limit: int, hits_per_page: int, page: int,
-                 facets: list[str], formatting: meili_format.Formatting, retrieve: tuple[str, ...]) -> None:
-        self.request, self.offset, self.limit = request, offset, limit
-        self.hits_per_page, self.page, self.facets = hits_per_page, page, facets
-        self.formatting, self.retrieve = formatting, retrieve
+    request: SearchRequest
+    offset: int
+    limit: int
+    hits_per_page: int
+    page: int
+    facets: list[str]
+    formatting: meili_format.Formatting
+    retrieve: tuple[str, ...]
 
 
 def _plan(query: MeiliQuery, cfg: Settings) -> _Plan:

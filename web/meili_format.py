@@ -27,6 +27,7 @@ DISPLAYED = ("id", "title", "body", "excerpt", "url", "date", "timestamp", "year
 PRIMARY_KEY = "id"
 _HAN_CHARS_PER_WORD = 1.7      # only to pick which cluster of matches to crop around
 _LATIN_CHARS_PER_WORD = 6.0
+MAX_CROP_WORDS = 1000          # a longer crop would segment whole transcripts for every hit
 _HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -129,6 +130,7 @@ def crop(marked: Marked, words: int, marker: str) -> Marked:
     text = marked.text
     if not text:
         return marked
+    words = min(words, MAX_CROP_WORDS)
     if words <= 0:
         return Marked(marker if text.strip() else "")
     span = _best_cluster(text, marked.ranges, words) if marked.ranges else (0, 0)

@@ -120,7 +120,7 @@ def from_json(body: Any, *, extra: tuple[str, ...] = (), where: str = "") -> Mei
     """A JSON search body. ``extra`` names keys the caller handles itself (``indexUid`` in a
     multi-search query); ``where`` prefixes paths in messages (``.queries[0]``)."""
     if not isinstance(body, dict):
-        raise bad("bad_request", f"Invalid value type{_at(where)}: expected an object, but found {_describe(body)}")
+        raise bad("bad_request", f"Invalid value type{_at(where)}: expected an object, but found {describe(body)}")
     query = MeiliQuery()
     for key, value in body.items():
         if key in extra:
@@ -184,12 +184,12 @@ def _json_value(key: str, kind: str, value: Any, path: str) -> Any:
     }[kind]
     if not ok:
         want = {"uint": "a positive integer", "str": "a string", "bool": "a boolean", "strs": "an array"}[kind]
-        raise bad(_CODES[key], f"Invalid value type at `{path}`: expected {want}, but found {_describe(value)}")
+        raise bad(_CODES[key], f"Invalid value type at `{path}`: expected {want}, but found {describe(value)}")
     if kind == "strs":
         for i, item in enumerate(value):
             if not isinstance(item, str):
                 raise bad(_CODES[key], f"Invalid value type at `{path}[{i}]`: expected a string, but found "
-                                       f"{_describe(item)}")
+                                       f"{describe(item)}")
     return value
 
 
@@ -215,7 +215,7 @@ def _at(where: str) -> str:
     return f" inside `{where}`" if where else ""
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     """As Meilisearch (deserr) names a JSON value in its messages: kind, then the value."""
     shown = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if value is None:
