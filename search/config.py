@@ -60,11 +60,13 @@ class Settings:
     host: str = _opt("127.0.0.1", "Address `sou serve` binds.")
     port: int = _opt(5000, "Port `sou serve` listens on.")
     threads: int = _opt(8, "Worker threads of the WSGI server.")
-    cors_origins: str = _opt("", "Comma-separated origins allowed to call the JSON API (empty = CORS off; `*` = any).")
+    cors_origins: str = _opt("", "Comma-separated origins allowed to call the JSON API and the Meilisearch-compatible API (empty = CORS off; `*` = any).")
     site_url: str = _opt("", "Address of the site the articles are published on (e.g. https://blog.example.org): hits link there. Empty: read from the site's `_config.yml` / `hugo.toml` when found.")
     permalink: str = _opt("", "Permalink pattern in the generator's own syntax (Hexo `:year/:month/:day/:title/`, Jekyll `pretty`, Hugo `/:section/:slug/`). Empty: from the site's config, else the generator's default.")
     generator: str = _opt("auto", "Which generator's rules build the links: `auto` (detect from the site config above the articles folder), `hexo`, `jekyll`, `hugo` or `none` (link to sou's own article pages).")
     proxy_headers: str = _opt("", "Forwarded headers to trust from a reverse proxy: a comma-separated list of `x-forwarded-for`, `x-forwarded-proto`, `x-forwarded-host`, `x-forwarded-port`, `x-forwarded-prefix`, or `all` (empty = trust none).")
+    api_key: str = _opt("", "Key for a private collection: the page asks for it once (then keeps an HttpOnly cookie) and both APIs require `Authorization: Bearer KEY` (empty = public search).")
+    meili_index: str = _opt("articles", "Index uid under which the Meilisearch-compatible API serves the articles.")
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, *, cwd: str | os.PathLike | None = None,

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from . import highlight, permalink, ranking
+from . import filters, highlight, permalink, ranking
 from .config import Settings
 from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
-from .models import SORTS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
+from .models import MATCHING, SORTS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
 from .pinyin import PinyinVocabulary, load_vocabulary
 from .query import AllOf, AnyOf, Compiled, Compiler, DateRange, Words, load_stopwords, parse, parse_date_range
 from .ranking import Ranking
@@ -148,13 +148,15 @@ class Engine:
             compiled = self.compiler().compile(parsed)
             filter_q = self._filter(request, parsed.dates, warnings)
             allowed = evaluator.mask(filter_q)
-            ranked, expanded = self._rank(evaluator, table, compiled, allowed, sort)
+            if request.filter is not None:
+                allowed &= filters.mask(request.filter, table)
+            ranked, expanded = self._rank(evaluator, table, compiled, allowed, sort, relax=request.matching != "all")
             ranked = self._pinyin_fallback(snap, evaluator, q, parsed, ranked, allowed, sort, expanded, compiled)
             expanded = synonym_notes + expanded
             reps = ranking.collapse(table, ranked) if self.settings.collapse else ranked
             facets = self._facets(table, reps, request) if request.facets else {}
-            start = (page - 1) * per_page
-            hits = tuple(self._hit(snap, docnum, score, compiled, request.highlight)
+            start = request.offset if request.offset is not None else (page - 1) * per_page
+            hits = tuple(self._hit(snap, docnum, score, compiled, request.highlight, request.bodies)
                          for docnum, score in reps.head(start, start + per_page))
             suggestion = self._did_you_mean(snap, evaluator, compiled, len(reps), allowed) if q.strip() else None
         if parsed.empty and q.strip():
@@ -166,6 +168,7 @@ class Engine:
             sort=sort, filters={k: list(v) for k, v in request.filters.items() if v},
             explain=(compiled.explain | {"strict": str(compiled.strict), "relaxed": str(compiled.relaxed)})
             if request.explain else None,
+            top_score=float(reps.scores.max()) if len(reps) else 0.0,
         )
 
     def _check(self, request: SearchRequest) -> tuple[int, int, str]:
@@ -179,6 +182,11 @@ class Engine:
                              "narrow the query or add filters instead of paging deeper")
         if request.sort not in SORTS:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}")
+        if request.offset is not None and (not isinstance(request.offset, int) or request.offset < 0
+                                           or request.offset + per_page > self.settings.max_results):
+            raise QueryError(f"offset must be 0 or more, and offset + per_page at most {self.settings.max_results}")
+        if request.matching not in MATCHING:
+            raise QueryError(f"matching must be one of {', '.join(MATCHING)}")
         unknown = set(request.filters) - set(FACET_NAMES)
         if unknown:
             raise QueryError(f"unknown filter {', '.join(sorted(unknown))} (use {', '.join(FACET_NAMES)})")
@@ -213,7 +221,7 @@ class Engine:
         return wq.And(parts) if len(parts) > 1 else parts[0]
 
     def _rank(self, evaluator: Evaluator, table: DocTable, compiled: Compiled, allowed: np.ndarray,
-              sort: str) -> tuple[Ranking, list[str]]:
+              sort: str, relax: bool = True) -> tuple[Ranking, list[str]]:
         expanded: list[str] = []
         if compiled.strict is None:
             docs = np.flatnonzero(allowed & table.live)
@@ -222,7 +230,7 @@ class Engine:
         strict = evaluator.run(compiled.strict)
         matched = strict.mask & allowed
         ranked = ranking.by_score(matched, strict.score)
-        if compiled.relaxed is not None and ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW \
+        if relax and compiled.relaxed is not None and ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW \
                 and str(compiled.relaxed) != str(compiled.strict):
             relaxed = evaluator.run(compiled.relaxed)
             extra = ranking.by_score(relaxed.mask & allowed & ~matched, relaxed.score)
@@ -273,7 +281,7 @@ class Engine:
             if name == "year":
                 order = present[::-1]          # values are sorted: newest year first
             else:   # most frequent first; equal counts in value order
-                order = present[np.lexsort((present, -counts[present]))][: self.settings.facet_size]
+                order = present[np.lexsort((present, -counts[present]))][: request.facet_size or self.settings.facet_size]
             selected = set(request.filters.get(name, []))
             values = [FacetValue(index.values[i], int(counts[i]), index.values[i] in selected) for i in order.tolist()]
             shown = {v.value for v in values}
@@ -283,7 +291,8 @@ class Engine:
             out[label] = tuple(values)
         return out
 
-    def _hit(self, snap: Snapshot, docnum: int, score: float, compiled: Compiled, marks: bool) -> Hit:
+    def _hit(self, snap: Snapshot, docnum: int, score: float, compiled: Compiled, marks: bool,
+             whole: bool = False) -> Hit:
         table = snap.table
         stored = snap.searcher.stored_fields(docnum)
         title = stored.get("title", "")
@@ -294,6 +303,7 @@ class Engine:
             snippets = highlight.snippets(body, body_ranges, self.settings.snippets, self.settings.snippet_chars)
         else:
             title_marked = Marked(title)
+            body_ranges = ()
             snippets = highlight.snippets(body, (), 1, self.settings.snippet_chars)
         versions = table.versions(docnum) if self.settings.collapse else [docnum]
         return Hit(
@@ -301,6 +311,7 @@ class Engine:
             author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
             tags=tuple(stored.get("tags") or ()), score=score, snippets=snippets, versions=len(versions),
             version_ids=tuple(table.ids[d] for d in versions if d != docnum),
+            body=Marked(body, body_ranges) if whole else None, excerpt=stored.get("excerpt", "") if whole else "",
         )
 
     @staticmethod

@@ -8,7 +8,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .filters import FilterNode
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class Hit:
     snippets: tuple[Marked, ...] = ()
     versions: int = 1
     version_ids: tuple[str, ...] = ()
+    body: Marked | None = None           # the whole body, marked, when SearchRequest.bodies asks for it
+    excerpt: str = ""                    # front matter's description, with body
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,9 +115,15 @@ class SearchRequest:
     highlight: bool = True
     facets: bool = True
     explain: bool = False
+    filter: FilterNode | None = None     # a structured filter (search/filters.py), ANDed with the rest
+    offset: int | None = None            # where the hits start in the results; overrides page
+    matching: str = "last"               # "all": only articles with every word, no relaxed top-up
+    facet_size: int | None = None        # values per facet; None: Settings.facet_size
+    bodies: bool = False                 # hits also carry their whole marked body and excerpt
 
 
 SORTS = ("relevance", "newest", "oldest")
+MATCHING = ("last", "all")
 FILTER_FIELDS = ("category", "tag", "author", "year")
 
 
@@ -131,6 +142,7 @@ class SearchResults:
     sort: str = "relevance"
     filters: dict[str, list[str]] = field(default_factory=dict)
     explain: dict[str, Any] | None = None
+    top_score: float = 0.0               # the best score of all the results, to scale scores to 0..1
 
     @property
     def pages(self) -> int:

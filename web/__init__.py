@@ -13,7 +13,7 @@ from flask import Flask
 from search import Settings
 from search.permalink import check_settings
 
-from . import api, embed, errors, headers, proxy, views
+from . import api, auth, embed, errors, headers, meili, proxy, views
 from .holder import EngineHolder, holder
 
 
@@ -23,8 +23,9 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> Flask:
     answers (503 with the command to run) and recovers without a restart."""
     settings = settings if settings is not None else Settings.load()
     check_settings(settings)           # a wrong site_url or generator stops `sou serve` at once
+    auth.check_key(settings)
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024     # the app only takes GETs; refuse big bodies early
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024     # only search bodies and the sign-in form: refuse big ones early
     app.json.ensure_ascii = False      # type: ignore[attr-defined]  # readable Chinese in the JSON
     app.json.sort_keys = False         # type: ignore[attr-defined]  # keep the models' field order
     app.extensions["sou"] = EngineHolder(settings, engine)
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> Flask:
     views.register(app)
     api.register(app)
     embed.register(app)
+    meili.register(app)
+    auth.register(app)
     errors.register(app)
     headers.register(app)
     return app

@@ -1,7 +1,8 @@
 """Every failure becomes one JSON shape (API) or one friendly page (HTML); never a traceback.
 
 The shape is ``{"error": {"code": "...", "message": "..."}}`` for every status, so API clients
-need one error branch. ``/api/*`` paths get JSON, everything else gets ``error.html``.
+need one error branch. ``/api/*`` paths get JSON, the Meilisearch-compatible paths get
+Meilisearch's own error shape (``meili_errors.py``), everything else gets ``error.html``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search import IndexLocked, IndexMissing, IndexOutdated, SouError
+from search import IndexLocked, IndexMissing, IndexOutdated, NotFound, SouError
+
+from .meili import is_meili_path
+from .meili_errors import MeiliError, meili_response
 
 log = logging.getLogger("sou.web")
 
@@ -45,6 +49,8 @@ def _sou_error(exc: SouError) -> Response:
     status = exc.http_status
     if status >= 500:
         log.warning("%s %s -> %s %s: %s", request.method, request.path, status, exc.code, exc)
+    if is_meili_path(request.path):
+        return _meili_sou_error(exc)
     hint = ""
     if isinstance(exc, _INDEX_ERRORS):
         hint = "The search index is not ready. Build it with `sou reindex PATH`, then reload this page."
@@ -54,8 +60,36 @@ def _sou_error(exc: SouError) -> Response:
     return resp
 
 
+def _meili_sou_error(exc: SouError) -> Response:
+    """sou's errors under the Meilisearch paths, with the nearest Meilisearch code: no index
+    yet reads as an index that does not exist; an outdated or locked one as a state to fix."""
+    if isinstance(exc, IndexMissing):
+        resp = meili_response(404, "index_not_found", str(exc))
+    elif isinstance(exc, _INDEX_ERRORS):
+        resp = meili_response(503, "invalid_state", str(exc))
+        resp.headers["Retry-After"] = "30"
+    elif isinstance(exc, NotFound):
+        resp = meili_response(404, "document_not_found", str(exc))
+    elif exc.http_status >= 500:
+        resp = meili_response(500, "internal", str(exc) or exc.code)
+    else:
+        resp = meili_response(400, "bad_request", str(exc) or exc.code)
+    return resp
+
+
+def _meili_error(exc: MeiliError) -> Response:
+    return meili_response(exc.status, exc.code, exc.message)
+
+
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
+    if is_meili_path(request.path):
+        code = {413: "payload_too_large", 404: "bad_request", 405: "bad_request"}.get(status, "bad_request")
+        message = exc.description or exc.name or "error"
+        if status == 413:
+            message = ("The provided payload reached the size limit. The maximum accepted payload size is "
+                       f"{(request.max_content_length or 0) // 1024} KiB.")
+        return meili_response(status, code, message)
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, (exc.name or "error").lower().replace(" ", "_"))
     message = exc.description or exc.name or "error"
     if status == 404:
@@ -68,10 +102,13 @@ def _http_error(exc: HTTPException) -> Response:
 
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
+    if is_meili_path(request.path):
+        return meili_response(500, "internal", "something went wrong on the server; it has been logged")
     return error_response(500, "internal", "something went wrong on the server; it has been logged")
 
 
 def register(app: Flask) -> None:
+    app.register_error_handler(MeiliError, _meili_error)
     app.register_error_handler(SouError, _sou_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

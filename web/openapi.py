@@ -31,7 +31,7 @@ DATE = {"type": ["string", "null"], "format": "date-time", "description": "ISO 8
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": _obj({
-        "code": {**STR, "description": "Machine-readable kind: bad_parameter, bad_query, not_found, "
+        "code": {**STR, "description": "Machine-readable kind: bad_parameter, bad_query, not_found, unauthorized, "
                                        "index_missing, index_outdated, index_locked, internal, ..."},
         "message": {**STR, "description": "One line for humans."},
     })}, description="The one error shape of every endpoint and status."),
@@ -118,6 +118,8 @@ def _json(schema: str, description: str) -> dict[str, Any]:
 
 def _errors(*statuses: int) -> dict[str, Any]:
     text = {400: "A parameter has the wrong type or size (page=abc, q too long).",
+            401: "Only on a server with an api_key: the request has no valid `Authorization: Bearer KEY` "
+                 "header (or sign-in cookie).",
             404: "No such article.",
             422: "A value the engine cannot serve (per_page too big, page too deep, unknown sort or date).",
             503: "No usable index yet: run `sou reindex PATH`.",
@@ -127,7 +129,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 def _get(summary: str, params: list[dict[str, Any]], ok: dict[str, Any], *errors: int) -> dict[str, Any]:
     return {"get": {"summary": summary, "parameters": params,
-                    "responses": {"200": ok, **_errors(*errors, 500)}}}
+                    "responses": {"200": ok, **_errors(401, *errors, 500)}}}
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import web
 def serve(settings):
     """The app over ``settings`` under waitress; yields its base URL."""
     import waitress
-
     from waitress import wasyncore
 
     app = web.create_app(settings)
