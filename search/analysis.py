@@ -160,9 +160,9 @@ class Analyzer:
         _ = self.segmenter
         return self
 
-    def dictionary(self) -> dict[str, int]:
-        """Word -> frequency of the segmenter's dictionary (0 or absent: not a word)."""
-        return self.segmenter.freq
+    def known(self, word: str) -> bool:
+        """Whether ``word`` is in the segmenter's dictionary (or the index's user dictionary)."""
+        return self.segmenter.known(word)
 
     def _segment(self, run: str, seg: Segmenter) -> tuple[str, ...]:
         """jieba's words for one CJK run, memoised: news text repeats the same short runs (names,
@@ -176,6 +176,8 @@ class Analyzer:
                     cache.clear()
                 cache[run] = words
         return words
+
+
 
     # -- normalisation -----------------------------------------------------------------------
     def normalize(self, text: str) -> tuple[str, list[int] | None]:
@@ -220,22 +222,11 @@ class Analyzer:
         positions or offsets: what a frequency-only field (the body) needs, built without a tuple
         per word."""
         seg = self.segmenter
-        freq = seg.freq
         out: list[str] = []
-        append = out.append
+        extend, append = out.extend, out.append
         for kind, start, end in self._spans(norm):
             if kind == "cjk":
-                for word in self._segment(norm[start:end], seg):
-                    n = len(word)
-                    if n > 2:
-                        for k in range(n - 1):
-                            if freq.get(word[k:k + 2]):
-                                append(word[k:k + 2])
-                        if n > 3:
-                            for k in range(n - 2):
-                                if freq.get(word[k:k + 3]):
-                                    append(word[k:k + 3])
-                    append(word)
+                extend(seg.cut_for_search(norm[start:end]))
             else:
                 word = norm[start:end]
                 append(word)
@@ -299,7 +290,7 @@ class Analyzer:
 
     def _word_tuples(self, norm: str, offsets: list[int] | None, index: bool) -> list[tuple[str, int, int, int]]:
         seg = self.segmenter
-        freq = seg.freq
+        known = seg.known
         out: list[tuple[str, int, int, int]] = []
         append = out.append
         pos = 0
@@ -311,11 +302,11 @@ class Analyzer:
                     j = i + n
                     if index and n > 2:
                         for k in range(n - 1):
-                            if freq.get(word[k:k + 2]):
+                            if known(word[k:k + 2]):
                                 append(_orig(word[k:k + 2], pos, i + k, i + k + 2, offsets))
                         if n > 3:
                             for k in range(n - 2):
-                                if freq.get(word[k:k + 3]):
+                                if known(word[k:k + 3]):
                                     append(_orig(word[k:k + 3], pos, i + k, i + k + 3, offsets))
                     append(_orig(word, pos, i, j, offsets))
                     pos += 1

@@ -37,8 +37,8 @@ class Settings:
     timezone: str = _opt("UTC", "Time zone for dates written without one (IANA name, e.g. Asia/Hong_Kong).")
     drafts: bool = _opt(False, "Also index `_drafts` folders.")
     user_dict: str = _opt("", "A jieba user dictionary (one `word [freq] [tag]` per line). Changing it makes the next reindex a full one.")
-    segmenter: str = _opt("auto", "Word segmenter: `auto` (jieba_fast when installed, else jieba), `jieba` or `jieba_fast`. The index records which one built it.",
-                          choices=("auto", "jieba", "jieba_fast"))
+    segmenter: str = _opt("auto", "Word segmenter: `auto` (rjieba when installed, else jieba_fast, else jieba), `rjieba`, `jieba_fast` or `jieba`. The index records which one built it.",
+                          choices=("auto", "rjieba", "jieba_fast", "jieba"))
     cache_dir: str = _opt("", "Where sou keeps jieba's dictionary cache (default: ~/.cache/sou).")
     lock_timeout: float = _opt(10.0, "Seconds a reindex waits for another writer before giving up.")
     workers: int = _opt(2, "Processes that parse and segment articles during a full reindex (1 = in-process).")

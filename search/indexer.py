@@ -281,7 +281,6 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: Buil
         status, payload, warnings = job.prepare(source)
         if status == "ok":
             writer.add_document(**payload)
-            _count_words(shard.words, payload)
             added += 1
             shard.indexed.append(source.id)
             shard.warnings.extend(f"{source.id}: {w}" for w in warnings)
@@ -298,6 +297,7 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: Buil
     # removes it once all of them are done (see _full), never a worker.
     if added:
         shard.segments.append(writer._finalize_segment())
+        shard.words.add_segment(writer.term_stats)
     else:
         writer._close_segment()
     return shard
@@ -363,6 +363,9 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, job: Bui
 
 def _build_parallel(store: IndexStore, name: str, sources: list[SourceFile], settings: Settings,
                     workers: int, progress: Progress | None) -> list[_Shard]:
+    # Load the dictionary before forking: the workers inherit it (rjieba's lives in Rust memory,
+    # so the pages stay shared) instead of each loading and holding its own copy.
+    index_analyzer(settings).load()
     ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
     counter = ctx.Value("i", 0)
     pool = ctx.Pool(workers, initializer=_init_builder, initargs=(settings, counter))

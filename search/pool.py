@@ -32,7 +32,9 @@ from whoosh.system import pack_ushort
 from .codec import TERMINFO_DTYPE, encode_lists, tfs_of_values
 
 STRING_BASE = 0x110000              # ids below this are Unicode code points (n-gram characters)
-BATCH_OCCURRENCES = 500_000         # postings (or positions) encoded at once: bounds memory
+_ARRAY_OVERHEAD = 112               # bytes of a small numpy array object, whatever it holds
+_TUPLE_OVERHEAD = 150               # a (term, doc, value) tuple of ints in a list
+BATCH_OCCURRENCES = 250_000         # postings (or positions) encoded at once: bounds memory
 _LENGTHS = struct.Struct("!ii")
 
 
@@ -77,11 +79,12 @@ class FieldPool:
     textual: bool = True           # terms are text (else raw bytes: dates, numbers)
     vocab: dict = field(default_factory=dict)       # str (or bytes) -> term id
     words: list = field(default_factory=list)
-    terms: list[np.ndarray] = field(default_factory=list)       # int64 term ids
-    docs: list[np.ndarray] = field(default_factory=list)        # int64
-    values: list[np.ndarray] = field(default_factory=list)      # int64 frequency or position
+    terms: list[np.ndarray] = field(default_factory=list)       # int32 term ids
+    docs: list[np.ndarray] = field(default_factory=list)        # int32
+    values: list[np.ndarray] = field(default_factory=list)      # int32 frequency or position
     runs: list[_Run] = field(default_factory=list)
     nbytes: int = 0
+    pending: list[tuple[int, int, int]] = field(default_factory=list)   # one-posting adds, batched
 
     def ids(self, words: list[str]) -> list[int]:
         """Term ids of ``words`` (new words get new ids)."""
@@ -99,21 +102,45 @@ class FieldPool:
         return ids
 
     def append(self, terms: np.ndarray, docs: np.ndarray, values: np.ndarray) -> None:
-        self.terms.append(terms)
-        self.docs.append(docs)
-        self.values.append(values)
-        self.nbytes += terms.nbytes + docs.nbytes + values.nbytes
+        self.terms.append(terms.astype(np.int32, copy=False))
+        self.docs.append(docs.astype(np.int32, copy=False))
+        self.values.append(values.astype(np.int32, copy=False))
+        self.nbytes += 12 * len(terms) + 3 * _ARRAY_OVERHEAD
+
+    def append_one(self, term: int, doc: int, value: int) -> None:
+        """One posting (keyword fields, merges): kept in a list and turned into arrays in
+        thousands, since three small arrays a posting cost more than the postings."""
+        self.pending.append((term, doc, value))
+        self.nbytes += _TUPLE_OVERHEAD
+        if len(self.pending) >= 4096:
+            self.flush_pending()
+
+    def flush_pending(self) -> None:
+        if self.pending:
+            block = np.array(self.pending, dtype=np.int64)
+            self.nbytes -= _TUPLE_OVERHEAD * len(self.pending)
+            self.pending = []
+            self.append(block[:, 0], block[:, 1], block[:, 2])
 
     def spill(self, folder: str) -> None:
-        """Sort what is in memory by term (stable: documents stay in order) into a run file."""
+        """Sort what is in memory by term (stable: documents stay in order) into a run file,
+        one array at a time so that the copies never all exist at once."""
+        self.flush_pending()
         if not self.terms:
             return
-        terms, docs, values = (np.concatenate(x) for x in (self.terms, self.docs, self.values))
+        run = _Run(os.path.join(folder, f"{self.name}-{len(self.runs)}"), sum(len(t) for t in self.terms))
+        terms = np.concatenate(self.terms)
+        self.terms = []
         order = np.argsort(terms, kind="stable")
-        run = _Run(os.path.join(folder, f"{self.name}-{len(self.runs)}"), len(terms))
-        run.save(terms[order], docs[order], values[order])
+        terms[order].tofile(run.path("terms"))
+        del terms
+        for part in ("docs", "values"):
+            chunks = getattr(self, part)
+            setattr(self, part, [])
+            np.concatenate(chunks)[order].tofile(run.path(part))
+            del chunks
         self.runs.append(run)
-        self.terms, self.docs, self.values, self.nbytes = [], [], [], 0
+        self.nbytes = 0
 
     def term_bytes(self, term_id: int) -> bytes:
         if term_id < STRING_BASE:
@@ -169,11 +196,10 @@ class PostingPool:
         term = pool.ids([tbytes.decode("utf-8") if pool.textual else tbytes])[0]
         tfs, positions = tfs_of_values(self.schema[name].format, [vbytes or b""])
         if pool.positional:
-            ps = positions[0] if positions else []
-            pool.append(np.full(len(ps), term, dtype=np.int64), np.full(len(ps), docnum, dtype=np.int64),
-                        np.array(ps, dtype=np.int64))
+            for p in positions[0] if positions else []:
+                pool.append_one(term, docnum, p)
         else:
-            pool.append(np.array([term], dtype=np.int64), np.array([docnum], dtype=np.int64), tfs)
+            pool.append_one(term, docnum, int(tfs[0]))
         self._added(1)
 
     def _added(self, n: int) -> None:
@@ -193,11 +219,13 @@ class PostingPool:
         return set(self.fields)
 
     # -- writing --------------------------------------------------------------------------------
-    def write(self, fieldwriter) -> None:
+    def write(self, fieldwriter, stats_for: tuple[str, ...] = ()) -> dict[str, list[tuple[bytes, int]]]:
         """Write every field's terms and postings through Whoosh's field writer ``fieldwriter``
-        (its postings and terms files), field by field in name order, terms in byte order."""
+        (its postings and terms files), field by field in name order, terms in byte order.
+        Returns (term, document frequency) of the fields named in ``stats_for``."""
         terms_out = BatchTermsWriter.replace(fieldwriter)
         postfile = fieldwriter._postfile
+        stats: dict[str, list[tuple[bytes, int]]] = {name: [] for name in stats_for}
         for name in sorted(self.fields):
             pool = self.fields[name]
             pool.spill(self.folder())
@@ -205,11 +233,12 @@ class PostingPool:
                 continue
             fieldwriter.start_field(name, self.schema[name])
             prefix = pack_ushort(fieldwriter._fieldid)
-            _write_field(pool, postfile, terms_out, prefix)
+            _write_field(pool, postfile, terms_out, prefix, stats.get(name))
             fieldwriter.finish_field()
             for run in pool.runs:
                 run.remove()
             pool.runs = []
+        return stats
 
     def cleanup(self) -> None:
         self.fields.clear()
@@ -218,7 +247,8 @@ class PostingPool:
             self._folder = None
 
 
-def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix: bytes) -> None:
+def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix: bytes,
+                 stats: list[tuple[bytes, int]] | None) -> None:
     """Merge the field's runs in term order, a batch of terms at a time, in bounded memory:
     (1) rank the terms by their bytes and count each term's occurrences, (2) rewrite each run
     sorted by rank and note where each batch starts in it, (3) read each batch's slice of every
@@ -239,9 +269,12 @@ def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix:
         ranks = rank[run.load("terms")]
         by_rank = np.argsort(ranks, kind="stable")
         ranks = ranks[by_rank]
-        run.save(ranks, run.load("docs")[by_rank], run.load("values")[by_rank])
+        ranks.tofile(run.path("terms"))
         run.cuts = np.searchsorted(ranks, edges)
-        del ranks, by_rank
+        del ranks
+        for part in ("docs", "values"):           # one array at a time: bounded copies
+            run.load(part)[by_rank].tofile(run.path(part))
+        del by_rank
     for b in range(len(batches)):
         parts = [(run.read("terms", run.cuts[b], run.cuts[b + 1]), run.read("docs", run.cuts[b], run.cuts[b + 1]),
                   run.read("values", run.cuts[b], run.cuts[b + 1]))
@@ -265,8 +298,10 @@ def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix:
         encoded = encode_lists(bounds, p_docs, tfs, positions)
         base = postfile.tell()
         postfile.write(encoded.blob)
-        keys = [prefix + texts[order[r]] for r in p_ranks[term_starts].tolist()]
-        terms_out.add_many(keys, encoded.terminfo_bytes(base), TERMINFO_DTYPE.itemsize)
+        written = [texts[order[r]] for r in p_ranks[term_starts].tolist()]
+        terms_out.add_many([prefix + t for t in written], encoded.terminfo_bytes(base), TERMINFO_DTYPE.itemsize)
+        if stats is not None:
+            stats.extend(zip(written, encoded.df.tolist(), strict=True))
 
 
 def _batches(sizes: np.ndarray, limit: int) -> list[tuple[int, int]]:

@@ -403,7 +403,7 @@ class Compiler:
     def __init__(self, analyzer: analysis.Analyzer, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> None:
         self.analyzer = analyzer              # the index's own analysis, as at index time
         self.stopwords = stopwords
-        self.dictionary = analyzer.dictionary()   # to spot words the segmenter does not know
+        analyzer.load()                           # to spot words the segmenter does not know
         self.terms: dict[str, set[str]] = {"title": set(), "body": set()}
         self.phrases: list[str] = []
         self.words: list[str] = []
@@ -564,7 +564,7 @@ class Compiler:
         return wq.Term(field_name, folded)
 
     def _unknown(self, token: str) -> bool:
-        return self.dictionary is not None and not self.dictionary.get(token)
+        return not self.analyzer.known(token)
 
 
 def _is_restriction(node: Node) -> bool:

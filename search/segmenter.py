@@ -1,9 +1,16 @@
-"""Word segmenters: the only module that imports jieba (or its C port, jieba_fast).
+"""Word segmenters: the only module that imports jieba, its C port jieba_fast, or rjieba
+(jieba-rs, the same algorithm and dictionary in Rust).
 
-A segmenter cuts a run of CJK characters into words and says which strings are dictionary
-words (search-mode sub-words and the query compiler's "unknown word" check need that). Each
-analyzer owns one, loaded with that index's user dictionary, so two indexes with different
-dictionaries can be searched from one process without either seeing the other's words.
+A segmenter cuts a run of CJK characters into words, in search mode also into the dictionary
+words inside longer ones, and says which strings are dictionary words (the query compiler's
+"unknown word" check). Each analyzer owns one, loaded with that index's user dictionary, so two
+indexes with different dictionaries can be searched from one process without either seeing the
+other's words.
+
+rjieba is the default when installed: on 31,840 CJK runs of 300 corpus_zh posts it cut exactly
+as jieba did (both modes), about 5x faster than jieba_fast; its dictionary lives in Rust memory
+(a forked build worker shares it instead of copying a 100 MB Python dict), and it loads in
+0.2 s instead of jieba's ~1 s. See bench/segmenter_diff.py for the measurement on both corpora.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-SEGMENTERS = ("auto", "jieba", "jieba_fast")
+SEGMENTERS = ("auto", "rjieba", "jieba_fast", "jieba")
 
 # Latin-lettered words jieba's dictionary spells with capitals; extended with a few common ones.
 _EXTRA_MIXED = ("b站", "a站", "k线", "x光", "u盘", "q版", "p图", "h股", "n股", "a股", "t恤", "e人", "i人",
@@ -25,18 +32,18 @@ _MIXED_RE = re.compile(r"[a-z0-9]+[\u4e00-\u9fff]+|[\u4e00-\u9fff]+[a-z]+")
 
 
 def segmenter_module(choice: str = "auto"):
-    """jieba, or jieba_fast (the same algorithm in C, ~3x faster, tokens differ on ~2% of
-    runs) when it is installed (`pip install sou[fast]`) and not refused."""
+    """The module behind ``choice``: ``auto`` is rjieba, else jieba_fast, else jieba, the first
+    one installed."""
     if choice not in SEGMENTERS:
         raise ConfigError(f"unknown segmenter {choice!r} (use one of {', '.join(SEGMENTERS)})")
-    if choice in ("auto", "jieba_fast"):
+    for name in ("rjieba", "jieba_fast") if choice == "auto" else (choice,):
+        if name == "jieba":
+            break
         try:
-            import jieba_fast
-
-            return jieba_fast
+            return __import__(name)
         except ImportError:
-            if choice == "jieba_fast":
-                raise ConfigError("segmenter jieba_fast is not installed (pip install 'sou[fast]')") from None
+            if choice != "auto":
+                raise ConfigError(f"segmenter {name} is not installed (pip install {name})") from None
     import jieba
 
     return jieba
@@ -45,7 +52,16 @@ def segmenter_module(choice: str = "auto"):
 def segmenter_name(choice: str = "auto") -> str:
     """What an index records as the segmenter that built it (name and version)."""
     mod = segmenter_module(choice)
-    return f"{mod.__name__} {getattr(mod, '__version__', '?')}"
+    version = getattr(mod, "__version__", None)
+    if version is None:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as dist_version
+
+        try:
+            version = dist_version(mod.__name__)
+        except PackageNotFoundError:
+            version = "?"
+    return f"{mod.__name__} {version}"
 
 
 def read_user_dict(path: str) -> Iterator[tuple[str, int | None, str | None]]:
@@ -76,12 +92,47 @@ def check_user_dict(path: str) -> None:
             pass
 
 
+def jieba_dictionary() -> str:
+    """jieba's dictionary file (jieba-rs embeds the same one)."""
+    import jieba
+
+    return os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+
+
+def _mixed_words() -> dict[str, int]:
+    """Dictionary words that mix Latin letters and Han characters (B超, T恤), lower-cased: the
+    analyzer folds case, so they are added in lower case to stay whole. Extended with a few
+    common ones the dictionary lacks."""
+    with open(jieba_dictionary(), encoding="utf-8") as fh:
+        text = fh.read()
+    mixed: dict[str, int] = {}
+    for word, freq in re.findall(r"^([A-Za-z0-9]+[\u4e00-\u9fff]+|[\u4e00-\u9fff]+[A-Za-z]+) (\d+)", text, re.M):
+        low = word.lower()
+        if low != word and int(freq):
+            mixed[low] = int(freq)
+    for word in _EXTRA_MIXED:
+        mixed.setdefault(word, 3)
+    return mixed
+
+
 class Segmenter:
-    """One jieba tokenizer with its dictionary; ``freq`` is its word -> frequency table."""
+    """One segmenter with its dictionary (and the index's user dictionary)."""
 
     def __init__(self, choice: str, user_dict: str, cache_dir: Path | None, fold: Callable[[str], str]) -> None:
         module = segmenter_module(choice)
-        self.name = f"{module.__name__} {getattr(module, '__version__', '?')}"
+        self.name = segmenter_name(choice)
+        self.mixed = _mixed_words()          # lower-cased Latin+Han words (b站, t恤) kept whole
+        user_words = [(fold(w), f, t) for w, f, t in read_user_dict(user_dict)] if user_dict else []
+        if module.__name__ == "rjieba":
+            tk = module.Jieba()
+            for word, freq, tag in user_words:
+                tk.add_word(word, freq, tag)
+            for word, freq in self.mixed.items():
+                tk.add_word(word, freq, None)
+            self.cut = tk.cut                          # (run) -> list of words
+            self.cut_for_search = tk.cut_for_search    # ... and the dictionary words inside them
+            self.known = tk.has_word
+            return
         module.setLogLevel(logging.WARNING)
         logging.getLogger("jieba").setLevel(logging.WARNING)
         tk = module.Tokenizer()
@@ -93,25 +144,14 @@ class Segmenter:
             tk.tmp_dir = None  # jieba then falls back to the system temp dir
         tk.cache_file = f"{module.__name__}.cache"
         tk.initialize()
-        if user_dict:
-            for word, freq, tag in read_user_dict(user_dict):
-                tk.add_word(fold(word), freq, tag)
-        mixed: dict[str, int] = {}
-        for word in list(tk.FREQ):
-            low = word.lower()
-            if low != word and tk.FREQ[word] and _MIXED_RE.fullmatch(low):
-                mixed[low] = tk.FREQ[word]
-                tk.add_word(low, tk.FREQ[word])
-        for word in _EXTRA_MIXED:
-            if word not in mixed:
-                mixed[word] = 3
-                tk.add_word(word, 3)
-        self._tk = tk
-        self.freq: dict[str, int] = tk.FREQ
-        self.mixed = mixed           # lower-cased Latin+Han words (b站, t恤) kept whole
-
-    def cut(self, run: str) -> list[str]:
-        return list(self._tk.cut(run, HMM=True))
+        for word, freq, tag in user_words:
+            tk.add_word(word, freq, tag)
+        for word, freq in self.mixed.items():
+            tk.add_word(word, freq)
+        freq_table = tk.FREQ
+        self.cut = lambda run: list(tk.cut(run, HMM=True))
+        self.cut_for_search = lambda run: list(tk.cut_for_search(run, HMM=True))
+        self.known = lambda word: bool(freq_table.get(word))
 
 
 def default_cache_dir() -> Path:
