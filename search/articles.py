@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import cmarkgfm
 import frontmatter
-from cmarkgfm.cmark import Options as CmarkOptions
 from dateutil import parser as dateparser
 from selectolax.lexbor import LexborHTMLParser
 
 from .errors import ArticleError, ConfigError
+from .markdown import to_html as markdown_html
 from .models import Article
 
 EXTENSIONS = (".md", ".markdown")
@@ -499,13 +498,7 @@ def markdown_to_text(markdown: str) -> str:
     and embeds dropped, entities decoded, odd spaces normalised, link targets left out."""
     if not markdown.strip():
         return ""
-    # GFM without its `tagfilter` extension: tagfilter rewrites <script>, <style>, <iframe> ... to
-    # `&lt;script>` so they reached the text as literal markup instead of being dropped by
-    # html_to_text (the html-script / html-style / html-iframe quirks). We never emit this HTML.
-    rendered = cmarkgfm.markdown_to_html_with_extensions(
-        markdown, options=CmarkOptions.CMARK_OPT_UNSAFE | CmarkOptions.CMARK_OPT_GITHUB_PRE_LANG,
-        extensions=["table", "autolink", "strikethrough", "tasklist"])
-    return html_to_text(rendered)
+    return html_to_text(markdown_html(markdown))
 
 
 def html_to_text(markup: str) -> str:

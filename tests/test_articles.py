@@ -374,3 +374,37 @@ def test_parse_never_raises_anything_but_article_error(tmp_path: Path) -> None:
             assert exc.path == name and exc.kind
         else:
             assert article.id == name
+
+
+# -- Markdown rendering without leaks ------------------------------------------------------------
+
+def _rss_kb() -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+_LEAK_SAMPLE = ("# 標題\n\n" + "一段**粗體**和 [連結](https://example.org) 的文字，<b>HTML</b> 也在。\n\n" * 40
+                + "| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] 已完成\n- [ ] 未完成\n")
+
+
+def test_markdown_renders_like_cmarkgfm_and_frees_what_it_allocates() -> None:
+    """cmarkgfm's own wrapper leaks each parse tree and rendered string (~30 kB an article, GBs
+    over a large folder); search.markdown renders the same HTML and frees both."""
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    from search.markdown import EXTENSIONS, OPTIONS, to_html
+
+    assert Options.CMARK_OPT_UNSAFE & OPTIONS
+    expected = cmarkgfm.markdown_to_html_with_extensions(_LEAK_SAMPLE, options=OPTIONS, extensions=list(EXTENSIONS))
+    assert to_html(_LEAK_SAMPLE) == expected
+    assert "<table>" in expected and "checkbox" in expected
+    for _ in range(200):                      # warm the allocator
+        to_html(_LEAK_SAMPLE)
+    before = _rss_kb()
+    for _ in range(3000):
+        to_html(_LEAK_SAMPLE)
+    assert _rss_kb() - before < 8 * 1024, "rendering 3,000 articles kept their memory"
