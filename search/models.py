@@ -183,6 +183,9 @@ class ArticleDetail:
     categories: tuple[str, ...]
     tags: tuple[str, ...]
     versions: tuple[str, ...] = ()
+    body_offset: int = 0                 # where ``body`` starts in the whole text (long articles come in parts)
+    body_chars: int = 0                  # length of the whole text, in characters
+    next_offset: int | None = None       # where the next part starts; None: body runs to the end
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -191,6 +194,9 @@ class ArticleDetail:
             "title_html": self.title.to_html(),
             "body": self.body.text,
             "body_html": self.body.to_html(),
+            "body_offset": self.body_offset,
+            "body_chars": self.body_chars,
+            "next_offset": self.next_offset,
             "url": self.url,
             "date": _iso(self.date),
             "updated": _iso(self.updated),
