@@ -535,6 +535,7 @@ def stats(settings: Settings) -> dict[str, Any]:
         "schema_version": meta.schema_version,
         "analyzer_version": meta.analyzer_version,
         "analyzer_fingerprint": meta.analyzer_fingerprint,
+        "segmenter": meta.segmenter,
         "user_dict": meta.user_dict,
         "history": meta.history,
     }
