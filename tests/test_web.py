@@ -387,7 +387,7 @@ def test_opensearch_description(client):
     {"page": "abc"}, {"per_page": "1.5"}, {"page": "１"}, {"q": "字" * 501},
     {"tag": [f"t{i}" for i in range(21)]}, {"per_page": "101"}, {"per_page": "0"}, {"page": "0"},
     {"page": "-1"}, {"page": "11", "per_page": "100"}, {"sort": "random"}, {"sort": "bogus"},
-    {"from": "notadate"}, {"to": "2021-02-30"}, {"year": "20x1"},
+    {"from": "notadate"}, {"to": "2021-02-30"}, {"year": "20x1"}, {"page": ""}, {"per_page": " "}, {"sort": ""},
 ])
 def test_every_bad_parameter_is_400_bad_parameter(client, openapi, query):
     """One rule for every parameter problem (type, size, range, unknown value): 400, never 422."""
@@ -417,6 +417,13 @@ def test_every_four_digit_year_the_spec_allows_is_served(client, openapi, year):
         assert body["total"] == 0
     else:
         assert body["total"] > 0
+
+
+def test_empty_filters_are_not_given(client, openapi):
+    """The page's date form sends `from=&to=` when left blank: empty filters filter nothing."""
+    body = client.get("/api/search?from=&to=&year=&tag=").get_json()
+    assert body["filters"] == {} and body["total"] == client.get("/api/search").get_json()["total"]
+    validate(openapi, "/api/search", 200, body)
 
 
 def test_filters_echo_the_date_range(client, openapi):

@@ -28,7 +28,8 @@ STR = {"type": "string"}
 STRS = {"type": "array", "items": STR}
 INT = {"type": "integer"}
 DATE = {"type": ["string", "null"], "format": "date-time", "description": "ISO 8601 with offset (UTC), or null."}
-DATE_PARAM = {"type": "string", "maxLength": 32, "pattern": "^[0-9]{4}([-/.][0-9]{1,2}([-/.][0-9]{1,2})?)?$"}
+# empty = not given (the page's date form sends `from=&to=` when left blank)
+DATE_PARAM = {"type": "string", "maxLength": 32, "pattern": "^([0-9]{4}([-/.][0-9]{1,2}([-/.][0-9]{1,2})?)?)?$"}
 SUGGEST_FORMATS = ("json", "opensearch")
 
 SCHEMAS: dict[str, Any] = {
@@ -166,8 +167,8 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         _param("category", "Only these categories (OR within a field, AND across fields).", STR, repeat=True),
         _param("tag", "Only these tags.", STR, repeat=True),
         _param("author", "Only these authors.", STR, repeat=True),
-        _param("year", "Only these years (any four digits; 0000 matches nothing).",
-               {"type": "string", "pattern": "^[0-9]{4}$"}, repeat=True),
+        _param("year", "Only these years (any four digits; 0000 matches nothing; empty is ignored).",
+               {"type": "string", "pattern": "^([0-9]{4})?$"}, repeat=True),
         _param("from", "Earliest date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD.", DATE_PARAM),
         _param("to", "Latest date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD.", DATE_PARAM),
     ]

@@ -29,9 +29,11 @@ SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}
 # -- parsing ---------------------------------------------------------------------------------
 
 def int_arg(args: MultiDict, name: str, default: int) -> int:
-    raw = args.get(name, "").strip()
-    if not raw:
+    """A whole-number parameter; absent is the default, present but empty (``page=``) is a 400
+    like any other value that is not a number."""
+    if name not in args:
         return default
+    raw = args.get(name, "").strip()
     if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 9:
         raise QueryError(f"{name} must be a whole number, not {raw[:40]!r}")
     return int(raw)
@@ -61,7 +63,7 @@ def search_request(args: MultiDict, cfg: Settings) -> SearchRequest:
             filters[name] = values
     req = SearchRequest(q=query_text(args, cfg), page=int_arg(args, "page", 1),
                         per_page=int_arg(args, "per_page", cfg.per_page), filters=filters,
-                        sort=args.get("sort", "").strip() or "relevance",
+                        sort=args.get("sort", "relevance").strip(),
                         date_from=_text_arg(args, "from", MAX_DATE_CHARS) or None,
                         date_to=_text_arg(args, "to", MAX_DATE_CHARS) or None)
     return validate(req, cfg)
