@@ -657,6 +657,7 @@ def test_a_long_article_page_shows_one_part_and_links_the_rest(long_client):
     assert 50_000 <= len(body) <= 100_000 and whole.startswith(body)
     assert page.css(".article-body mark")
     assert all(m.text() == "議會" for m in page.css(".article-body mark"))
+    assert {a.text() for a in page.css(".related li a")} >= {"短文0", "短文1", "短文2"}
     nxt = page.css_first("a.next-part").attributes["href"]
     assert args_of(nxt)["q"] == ["議會"]
     shown, parts = body, 1
