@@ -251,9 +251,10 @@ class IndexStore:
         self.remove_other_indexes(keep)
         if keep:
             shutil.rmtree(self.dir / f"{keep}.tmp", ignore_errors=True)
-        for stale in self.dir.glob(f".{META_FILE}.*.tmp"):
-            with contextlib.suppress(OSError):
-                stale.unlink()
+        for entry in os.scandir(self.dir):
+            if entry.name.startswith(f".{META_FILE}.") and entry.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    os.remove(entry.path)
 
     # -- the one-writer lock -----------------------------------------------------------------
     @contextlib.contextmanager
