@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 INDEX  ?= index
 CORPUS_DIR ?= /tmp/sou-bench
 
-.PHONY: run test lint bench eval install serve clean
+JS     := tests/js
+
+.PHONY: run test lint bench eval install js serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +19,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+## the npm packages the tests drive (Meilisearch clients, axe-core, html-validate), pinned by
+## tests/js/package-lock.json; without npm (or the registry) those tests skip with a reason
+$(JS)/node_modules/.package-lock.json: $(JS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix $(JS) --no-audit --no-fund --loglevel=error \
+	    || echo "warning: npm ci failed in $(JS); the tests that drive its packages will be skipped"; \
+	else echo "npm not found; the tests that drive the packages of $(JS) will be skipped"; fi
+
+js: $(JS)/node_modules/.package-lock.json
+
 ## make run: set up, index the bundled demo articles, then serve them on http://127.0.0.1:5000
 run: install
 	$(BIN)/sou reindex examples/articles --index $(INDEX)
@@ -24,7 +36,7 @@ run: install
 	$(BIN)/sou serve --index $(INDEX)
 
 ## make test: set up with the test extras, lint, run the whole suite
-test: install
+test: install js
 	$(BIN)/ruff check search web tests bench
 	$(BIN)/pytest
 

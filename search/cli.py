@@ -61,10 +61,10 @@ def index_option(func: Callable) -> Callable:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any file was skipped.")
 @click.option("--drafts", is_flag=True, default=None, help="Also index _drafts folders and draft posts.")
-@click.option("--workers", type=int, help="Processes for a full build (default 2).")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes for a full build (default 2).")
 @click.option("--timezone", help="Zone for dates without one (default UTC).")
 @click.option("--user-dict", help="jieba user dictionary file.")
-@click.option("--lock-timeout", type=float, help="Seconds to wait for another reindex (default 10).")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), help="Seconds to wait for another reindex (default 10).")
 @click.pass_context
 @handle_errors
 def reindex(ctx, path, index_dir, full, as_json, strict, drafts, workers, timezone, user_dict, lock_timeout):
@@ -103,6 +103,9 @@ def _progress_bar(quiet: bool):
     return update, bar.stop
 
 
+WARNINGS_SHOWN = 5      # the first few warnings in the human summary; --json has them all
+
+
 def _print_summary(summary) -> None:
     if summary.reason:
         click.echo(f"full rebuild: {summary.reason}")
@@ -120,6 +123,13 @@ def _print_summary(summary) -> None:
             click.echo(f"  … and {len(summary.skipped) - 20} more (use --json for all)", err=True)
     if summary.kept:
         click.echo(f"{summary.kept} broken file(s) kept their previous version in the index")
+    if summary.warnings:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in summary.warnings_by_kind().items())
+        click.echo(f"warnings by kind: {kinds}")
+        for w in summary.warnings[:WARNINGS_SHOWN]:
+            click.echo(f"  warning: {w}", err=True)
+        if len(summary.warnings) > WARNINGS_SHOWN:
+            click.echo(f"  … and {len(summary.warnings) - WARNINGS_SHOWN} more (use --json for all)", err=True)
 
 
 @main.command()
@@ -202,7 +212,7 @@ def stats(ctx, index_dir, as_json):
         _dump(data)
         return
     for key in ("index_dir", "root", "documents", "groups", "disk_mb", "built_at", "updated_at",
-                "schema_version", "analyzer_version", "user_dict"):
+                "schema_version", "analyzer_version", "segmenter", "user_dict"):
         click.echo(f"{key:16} {data[key]}")
     click.echo(f"{'terms':16} " + ", ".join(f"{k} {v}" for k, v in data["terms"].items()))
 

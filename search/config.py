@@ -47,6 +47,8 @@ class Settings:
     max_results: int = _opt(1000, "Deepest result a request may page to (page * per_page).")
     max_query_length: int = _opt(500, "Longest query, in characters, the engine accepts.")
     posting_cache_mb: int = _opt(64, "Memory for decoded posting lists of frequent query words (least recently used dropped first).")
+    article_chars: int = _opt(100_000, "Characters of an article shown per page (and per `/api/articles` answer); longer ones are shown in parts.")
+    health_paths: bool = _opt(False, "Show the index folder and the articles folder (absolute server paths) in `/api/health`.")
     snippets: int = _opt(2, "Snippets per hit.")
     snippet_chars: int = _opt(120, "Target length of one snippet, in characters.")
     facet_size: int = _opt(15, "Values shown per facet (tags, authors, categories).")

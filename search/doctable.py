@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -163,6 +164,14 @@ class FacetIndex:
     def counts(self, selected: np.ndarray) -> np.ndarray:
         return np.bincount(self.codes[selected[self.docs]], minlength=len(self.values))
 
+    def count_of(self, counts: np.ndarray, value: str, fold: Callable[[str], str], partial: bool = False) -> int:
+        """The count (from ``counts``) of a selected filter value: its folded value's, or with
+        ``partial`` the sum over every value that contains it (an author filter matches a part
+        of the name: 林勵 counts 記者林勵)."""
+        key = fold(value)
+        return int(sum(int(counts[i]) for i, v in enumerate(self.values)
+                       if (key in fold(v) if partial else key == fold(v))))
+
 
 @dataclass
 class DocTable:
@@ -204,7 +213,7 @@ class DocTable:
                    for name in ("title", "body", "meta", "title_ngram", "ngram")}
         body = np.where(live, lengths["body"], 0.0)
         prior = LENGTH_PRIOR_FLOOR + (1 - LENGTH_PRIOR_FLOOR) * np.minimum(1.0, body / LENGTH_PRIOR_FULL)
-        facets = {name: _merge_facets(parts, name) for name in FACET_FIELDS}
+        facets = {name: _merge_facets(parts, name, (analyzer or Analyzer.default()).fold) for name in FACET_FIELDS}
         facets["year"] = _years(seconds)
         live_docs = np.flatnonzero(live).tolist()
         by_id = {ids[d]: d for d in live_docs}
@@ -268,18 +277,30 @@ def _concat(arrays: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
 
 
-def _merge_facets(parts: list[tuple[SegmentFacts, int, int]], name: str) -> FacetIndex:
-    """One facet over all segments: each segment's value codes mapped into one value list."""
-    code_of: dict[str, int] = {}
+def _merge_facets(parts: list[tuple[SegmentFacts, int, int]], name: str, fold: Callable[[str], str]) -> FacetIndex:
+    """One facet over all segments: each segment's value codes mapped into one value list.
+    Values that search folds together (香港独立 / 香港獨立, ＡＢＣ / abc) are one facet value,
+    shown in its most common spelling, since a filter on either spelling finds both."""
+    code_of: dict[str, int] = {}                  # folded value -> code
+    spellings: list[Counter[str]] = []            # per code: original spelling -> documents
     docs_parts, codes_parts = [], []
     for facts, offset, _ in parts:
         docs, codes, values = facts.facet(name)
-        remap = np.array([code_of.setdefault(v, len(code_of)) for v in values], dtype=np.int64)
+        remap = np.array([code_of.setdefault(fold(v), len(code_of)) for v in values], dtype=np.int64)
+        spellings += [Counter() for _ in range(len(code_of) - len(spellings))]
+        for value, code, count in zip(values, remap.tolist(), np.bincount(codes, minlength=len(values)).tolist(),
+                                      strict=True):
+            spellings[code][value] += count
         docs_parts.append(docs + offset)
         codes_parts.append(remap[codes] if len(codes) else codes)
+    shown = [max(sorted(c), key=c.__getitem__) for c in spellings]
     if not docs_parts:
-        return FacetIndex(np.zeros(0, np.int64), np.zeros(0, np.int64), list(code_of))
-    return FacetIndex(np.concatenate(docs_parts), np.concatenate(codes_parts), list(code_of))
+        return FacetIndex(np.zeros(0, np.int64), np.zeros(0, np.int64), shown)
+    docs, codes = np.concatenate(docs_parts).astype(np.int64), np.concatenate(codes_parts).astype(np.int64)
+    if len(code_of) < sum(len(c) for c in spellings):    # a document with two spellings counts once
+        pairs = np.unique(docs * len(code_of) + codes)
+        docs, codes = pairs // len(code_of), pairs % len(code_of)
+    return FacetIndex(docs, codes, shown)
 
 
 def _years(seconds: np.ndarray) -> FacetIndex:

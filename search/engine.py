@@ -17,15 +17,26 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from . import filters, highlight, permalink, ranking
+from . import filters, highlight, permalink, ranking, requests
 from .config import Settings
 from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
-from .models import MATCHING, SORTS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
+from .models import ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
 from .pinyin import PinyinVocabulary, load_vocabulary
-from .query import AllOf, AnyOf, Compiled, Compiler, DateRange, Words, load_stopwords, parse, parse_date_range
+from .query import (
+    AllOf,
+    AnyOf,
+    Compiled,
+    Compiler,
+    DateRange,
+    Words,
+    keyword_query,
+    load_stopwords,
+    parse,
+    parse_date_range,
+)
 from .ranking import Ranking
-from .schema import FACET_FIELDS, FOLDED_FIELDS
+from .schema import FACET_FIELDS
 from .scoring import Collection, Evaluator
 from .snapshot import Snapshot, SnapshotManager
 from .spelling import did_you_mean
@@ -34,6 +45,7 @@ from .synonyms import SynonymsFile
 from .weights import RELAX_BELOW
 
 FACET_NAMES = {"category": "categories", "tag": "tags", "author": "authors", "year": "years"}
+RELATED_CHARS = 20_000    # related articles are found from the key terms of this much of the body
 
 
 class Engine:
@@ -159,38 +171,22 @@ class Engine:
             hits = tuple(self._hit(snap, docnum, score, compiled, request.highlight, request.bodies)
                          for docnum, score in reps.head(start, start + per_page))
             suggestion = self._did_you_mean(snap, evaluator, compiled, len(reps), allowed) if q.strip() else None
-        if parsed.empty and q.strip():
+        if parsed.empty and q.strip() and not parsed.dates:
             warnings.append("nothing to search for in the query; showing all articles")
         took = (time.perf_counter() - started) * 1000
         return SearchResults(
             query=request.q, total=len(reps), page=page, per_page=per_page, took_ms=took, hits=hits,
             facets=facets, suggestion=suggestion, warnings=tuple(dict.fromkeys(warnings)), expanded=tuple(expanded),
-            sort=sort, filters={k: list(v) for k, v in request.filters.items() if v},
+            sort=sort, filters=_echo_filters(request),
             explain=(compiled.explain | {"strict": str(compiled.strict), "relaxed": str(compiled.relaxed)})
             if request.explain else None,
             top_score=float(reps.scores.max()) if len(reps) else 0.0,
         )
 
     def _check(self, request: SearchRequest) -> tuple[int, int, str]:
-        per_page = request.per_page if request.per_page is not None else self.settings.per_page
-        if not isinstance(per_page, int) or per_page < 1 or per_page > self.settings.max_per_page:
-            raise QueryError(f"per_page must be between 1 and {self.settings.max_per_page}")
-        if not isinstance(request.page, int) or request.page < 1:
-            raise QueryError("page must be 1 or more")
-        if request.page * per_page > self.settings.max_results:
-            raise QueryError(f"results are limited to the first {self.settings.max_results}; "
-                             "narrow the query or add filters instead of paging deeper")
-        if request.sort not in SORTS:
-            raise QueryError(f"sort must be one of {', '.join(SORTS)}")
-        if request.offset is not None and (not isinstance(request.offset, int) or request.offset < 0
-                                           or request.offset + per_page > self.settings.max_results):
-            raise QueryError(f"offset must be 0 or more, and offset + per_page at most {self.settings.max_results}")
-        if request.matching not in MATCHING:
-            raise QueryError(f"matching must be one of {', '.join(MATCHING)}")
-        unknown = set(request.filters) - set(FACET_NAMES)
-        if unknown:
-            raise QueryError(f"unknown filter {', '.join(sorted(unknown))} (use {', '.join(FACET_NAMES)})")
-        return per_page, request.page, request.sort
+        request = requests.validate(request, self.settings)
+        assert request.per_page is not None
+        return request.per_page, request.page, request.sort
 
     def _filter(self, request: SearchRequest, dates: list[DateRange], warnings: list[str]) -> wq.Query | None:
         parts: list[wq.Query] = []
@@ -199,15 +195,11 @@ class Engine:
             if not values:
                 continue
             if name == "year":
-                ranges = [parse_date_range(v) for v in values]
-                bad = [v for v, r in zip(values, ranges, strict=True) if r is None]
-                if bad:
-                    raise QueryError(f"year filter must be a year such as 2021, not {bad[0]!r}")
-                parts.append(wq.Or([_date_query(r) for r in ranges if r]))
+                parts.append(wq.Or([_date_query(requests.year_range(v)) for v in values]))
             else:
                 alternatives = []
                 for v in values:
-                    alternatives += [wq.Term(FACET_FIELDS[name], v), wq.Term(FOLDED_FIELDS[name], self.analyzer.fold(v))]
+                    alternatives += [wq.Term(FACET_FIELDS[name], v), keyword_query(name, self.analyzer.fold(v).strip())]
                 parts.append(wq.Or(alternatives))
         for label, value in (("from", request.date_from), ("to", request.date_to)):
             if value:
@@ -282,12 +274,13 @@ class Engine:
                 order = present[::-1]          # values are sorted: newest year first
             else:   # most frequent first; equal counts in value order
                 order = present[np.lexsort((present, -counts[present]))][: request.facet_size or self.settings.facet_size]
-            selected = set(request.filters.get(name, []))
-            values = [FacetValue(index.values[i], int(counts[i]), index.values[i] in selected) for i in order.tolist()]
-            shown = {v.value for v in values}
-            by_value = {v: i for i, v in enumerate(index.values)} if selected - shown else {}
-            values += [FacetValue(v, int(counts[by_value[v]]) if v in by_value else 0, True)
-                       for v in selected if v not in shown]
+            fold = self.analyzer.fold
+            selected = {fold(v): v for v in request.filters.get(name, [])}
+            values = [FacetValue(index.values[i], int(counts[i]), fold(index.values[i]) in selected)
+                      for i in order.tolist()]
+            shown = {fold(v.value) for v in values}
+            values += [FacetValue(v, index.count_of(counts, v, fold, partial=name == "author"), True)
+                       for key, v in selected.items() if key not in shown]
             out[label] = tuple(values)
         return out
 
@@ -352,21 +345,26 @@ class Engine:
     def compiler(self) -> Compiler:
         return Compiler(self.analyzer, self.stopwords)
 
-    def article(self, doc_id: str, q: str = "") -> ArticleDetail:
+    def article(self, doc_id: str, q: str = "", offset: int = 0, limit: int | None = None) -> ArticleDetail:
+        """The article, its body from ``offset`` for at most ``limit`` characters (default
+        Settings.article_chars, cut at a paragraph break), highlighted for ``q``."""
         with self.snapshots.use() as snap:
             table = snap.table
             docnum = self._lookup(snap, doc_id)
             stored = snap.searcher.stored_fields(docnum)
             title, body = stored.get("title", ""), stored.get("body", "")
+            start, end = highlight.part_bounds(body, offset, limit or self.settings.article_chars)
+            part = body[start:end]
             title_ranges: tuple[tuple[int, int], ...] = ()
             body_ranges: tuple[tuple[int, int], ...] = ()
             if q.strip():
                 compiled = self.compiler().compile(parse(q[: self.settings.max_query_length]))
                 title_ranges = self._ranges(title, "title", compiled)
-                body_ranges = self._ranges(body, "body", compiled)
+                body_ranges = self._ranges(part, "body", compiled)
             updated = stored.get("updated")
             return ArticleDetail(
-                id=doc_id, title=Marked(title, title_ranges), body=Marked(body, body_ranges),
+                id=doc_id, title=Marked(title, title_ranges), body=Marked(part, body_ranges),
+                body_offset=start, body_chars=len(body), next_offset=end if end < len(body) else None,
                 url=self._link(snap, docnum, stored),
                 date=table.date(docnum), updated=datetime.fromisoformat(updated) if updated else None,
                 author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
@@ -381,11 +379,13 @@ class Engine:
             searcher, table = snap.searcher, snap.table
             docnum = self._lookup(snap, doc_id)
             own = set(table.versions(docnum)) | {docnum}
-            try:
-                terms = [t for t, _ in searcher.key_terms([docnum], "body", numterms=12)]
+            stored = searcher.stored_fields(docnum)
+            try:   # from the body's first RELATED_CHARS: re-segmenting a whole 5 MB body took seconds
+                terms = [t for t, _ in searcher.key_terms_from_text("body", stored.get("body", "")[:RELATED_CHARS],
+                                                                     numterms=12)]
             except (KeyError, ValueError):
                 terms = []
-            title = searcher.stored_fields(docnum).get("title", "")
+            title = stored.get("title", "")
             title_terms = [t.text for t in self.analyzer.tokenize(title, "query")]
             words = list(dict.fromkeys([t for t in title_terms if len(t) > 1 and t not in self.stopwords] + terms))
             if not words:
@@ -425,6 +425,14 @@ class Engine:
     def document_count(self) -> int:
         with self.snapshots.use() as snap:
             return len(snap.table.by_id)
+
+
+def _echo_filters(request: SearchRequest) -> dict[str, list[str]]:
+    """The filters the results were restricted by, under the names of the request's parameters
+    (``from``/``to`` included), so a client can tell what it is looking at."""
+    out = {k: list(v) for k, v in request.filters.items() if v}
+    out.update({k: [v] for k, v in (("from", request.date_from), ("to", request.date_to)) if v})
+    return out
 
 
 def _date_query(rng: DateRange) -> wq.Query:

@@ -55,12 +55,13 @@ class IndexUnwritable(SouError):
 
 
 class QueryError(SouError):
-    """A request the engine cannot serve (bad paging, bad filter value); odd query syntax is
-    never a QueryError: it becomes a warning."""
+    """A request parameter that cannot be served (wrong type or size, a page out of range, an
+    unknown sort, filter or date): exit 2 in the CLI, 400 ``bad_parameter`` on the web, one rule
+    for every parameter. Odd query syntax is never a QueryError: it becomes a warning."""
 
-    code = "bad_query"
+    code = "bad_parameter"
     exit_code = 2
-    http_status = 422
+    http_status = 400
 
 
 class NotFound(SouError):

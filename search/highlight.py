@@ -175,3 +175,22 @@ def _cut_end(text: str, start: int, size: int) -> int:
 
 def _clean(text: str) -> str:
     return text.replace("\n", " ").strip()
+
+
+_BREAKS = ("\n\n", "\n", "。", "！", "？", ". ")
+
+
+def part_bounds(text: str, offset: int, limit: int) -> tuple[int, int]:
+    """[start, end) of the part of a long text to show from ``offset``: at most ``limit``
+    characters, ending at a paragraph break (else a line or sentence end) in the part's second
+    half, so one huge article never ties up a server thread and the next part starts cleanly."""
+    start = min(max(0, offset), len(text))
+    end = min(len(text), start + max(1, limit))
+    if end < len(text):
+        floor = start + (end - start) // 2
+        for mark in _BREAKS:
+            cut = text.rfind(mark, floor, end)
+            if cut != -1:
+                end = cut + len(mark)
+                break
+    return start, end

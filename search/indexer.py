@@ -23,7 +23,7 @@ import numpy as np
 from whoosh import writing
 from whoosh.filedb.filestore import FileStorage
 
-from . import analysis
+from . import analysis, lifeline
 from .analysis import Analyzer
 from .articles import Discovery, DraftSkipped, SourceFile, body_key, discover, parse_file, zone
 from .config import Settings
@@ -125,6 +125,7 @@ def _init_worker(settings: Settings) -> None:
     """Initializer of worker processes only: never run in the caller's process, whose signal
     handlers belong to the caller (and which may not even be the main thread)."""
     global _JOB
+    lifeline.die_with_parent()                     # a kill -9 of the reindex ends its workers too
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides what Ctrl-C means
     job = BuildJob.for_settings(settings)
     job.analyzer.load()
@@ -186,6 +187,8 @@ def reindex(settings: Settings, root: str | os.PathLike | None = None, *, full: 
     start = time.monotonic()
     job = BuildJob.for_settings(settings)   # a bad zone or user dictionary fails before any work
     analyzer_config(settings).check()
+    if root or settings.articles_dir:
+        _resolve_root(root, None, settings)   # a missing folder fails before the index folder is touched
     with store.writer_lock():
         try:
             meta, unreadable = store.read_meta(), ""
@@ -193,6 +196,7 @@ def reindex(settings: Settings, root: str | os.PathLike | None = None, *, full: 
             # An unreadable or foreign sou.json says "run `sou reindex --full`", and that very
             # command used to fail on the same file (issue 5): rebuild from scratch instead.
             meta, unreadable = None, str(exc).split(": run `", 1)[0]
+        store.remove_leftovers(keep=meta.index_name if meta else "")
         root_path = _resolve_root(root, meta, settings)
         summary = ReindexSummary(root=str(root_path), index_dir=str(store.dir), full=full)
         if meta is not None and not full:
@@ -534,6 +538,7 @@ def stats(settings: Settings) -> dict[str, Any]:
         "schema_version": meta.schema_version,
         "analyzer_version": meta.analyzer_version,
         "analyzer_fingerprint": meta.analyzer_fingerprint,
+        "segmenter": meta.segmenter,
         "user_dict": meta.user_dict,
         "history": meta.history,
     }

@@ -183,6 +183,9 @@ class ArticleDetail:
     categories: tuple[str, ...]
     tags: tuple[str, ...]
     versions: tuple[str, ...] = ()
+    body_offset: int = 0                 # where ``body`` starts in the whole text (long articles come in parts)
+    body_chars: int = 0                  # length of the whole text, in characters
+    next_offset: int | None = None       # where the next part starts; None: body runs to the end
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -191,6 +194,9 @@ class ArticleDetail:
             "title_html": self.title.to_html(),
             "body": self.body.text,
             "body_html": self.body.to_html(),
+            "body_offset": self.body_offset,
+            "body_chars": self.body_chars,
+            "next_offset": self.next_offset,
             "url": self.url,
             "date": _iso(self.date),
             "updated": _iso(self.updated),
@@ -231,6 +237,13 @@ class ReindexSummary:
             counts[s.kind] = counts.get(s.kind, 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
+    def warnings_by_kind(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for w in self.warnings:
+            kind = warning_kind(w)
+            counts[kind] = counts.get(kind, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "root": self.root,
@@ -246,10 +259,31 @@ class ReindexSummary:
             "skipped_by_reason": self.skipped_by_reason(),
             "skips": [asdict(s) for s in self.skipped],
             "warnings": list(self.warnings),
+            "warnings_by_kind": self.warnings_by_kind(),
             "documents": self.documents,
             "seconds": round(self.seconds, 3),
             "phases": dict(self.phases),
         }
+
+
+# What a reindex warning (``"path: text"``) is about, from the fixed words of the messages that
+# search/articles.py and the indexer write; the first match wins.
+WARNING_KINDS = (
+    ("skipped, a draft", "draft"),
+    ("read line by line", "front_matter"),
+    ("decoded as GB18030", "gb18030"),
+    ("unreadable date", "date"),
+    ("cannot list the folder", "unreadable_folder"),
+    ("cannot read", "unreadable"),
+)
+
+
+def warning_kind(warning: str) -> str:
+    """A short key to group reindex warnings by (``other`` for a message not listed above)."""
+    for words, kind in WARNING_KINDS:
+        if words in warning:
+            return kind
+    return "other"
 
 
 def _iso(value: datetime | None) -> str | None:

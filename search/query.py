@@ -108,6 +108,7 @@ def _lex(text: str, warnings: list[str]) -> list[_Tok]:
     out: list[_Tok] = []
     i = 0
     pending_not = False
+    not_word = "-"             # what the user typed for the pending negation: '-' or NOT
     pending_field: str | None = None
     while i < len(text):
         m = _TOKEN_RE.match(text, i)
@@ -121,7 +122,7 @@ def _lex(text: str, warnings: list[str]) -> list[_Tok]:
                 warnings.append(f"`{pending_field}:` has no value; ignored")
                 pending_field = None
             if pending_not:
-                warnings.append("a lone '-' was ignored")
+                warnings.append(f"a lone '{not_word}' was ignored")
                 pending_not = False
             continue
         if kind == "quote":
@@ -141,7 +142,7 @@ def _lex(text: str, warnings: list[str]) -> list[_Tok]:
                 i = end + 1
             if phrase.strip():
                 tok = _Tok("phrase", phrase.strip(), pending_field, True)
-                out.extend(_with_not(tok, pending_not))
+                out.extend(_with_not(tok, pending_not, not_word))
             elif pending_field:
                 warnings.append(f"`{pending_field}:` has no value; ignored")
             else:   # `""` or a lone quote used to vanish without a word
@@ -153,7 +154,7 @@ def _lex(text: str, warnings: list[str]) -> list[_Tok]:
                 warnings.append(f"`{pending_field}:` has no value; ignored")
                 pending_field = None
             if kind == "lparen" and pending_not:
-                out.append(_Tok("not", "-"))
+                out.append(_Tok("not", not_word))
                 pending_not = False
             out.append(_Tok(kind, m.group()))
             continue
@@ -164,19 +165,19 @@ def _lex(text: str, warnings: list[str]) -> list[_Tok]:
         if word in ("AND", "&&", "&", "+"):
             continue
         if word == "NOT":
-            pending_not = True
+            pending_not, not_word = True, "NOT"
             # NOT is always followed by a space, which used to cancel it as a "lone '-'".
             while i < len(text) and text[i].isspace():
                 i += 1
             continue
         while word.startswith(("-", "－")) and len(word) > 1 and not pending_field:
-            pending_not = not pending_not
+            pending_not, not_word = not pending_not, "-"
             word = word[1:]
         if word in ("-", "－"):
             # `-"a phrase"` and `-(a OR b)`: the '-' lexes alone, but it negates what follows.
             nxt = _TOKEN_RE.match(text, i) if i < len(text) else None
             if nxt is not None and nxt.lastgroup in ("quote", "lparen") and not pending_field:
-                pending_not = not pending_not
+                pending_not, not_word = not pending_not, "-"
                 continue
             warnings.append("a lone '-' was ignored")
             continue
@@ -188,20 +189,20 @@ def _lex(text: str, warnings: list[str]) -> list[_Tok]:
             if not value:
                 pending_field = name
                 continue
-            out.extend(_with_not(_Tok("word", value, name), pending_not))
+            out.extend(_with_not(_Tok("word", value, name), pending_not, not_word))
             pending_not = False
             continue
-        out.extend(_with_not(_Tok("word", word, pending_field), pending_not))
+        out.extend(_with_not(_Tok("word", word, pending_field), pending_not, not_word))
         pending_not, pending_field = False, None
     if pending_field:
         warnings.append(f"`{pending_field}:` has no value; ignored")
     if pending_not:
-        warnings.append("a lone '-' was ignored")
+        warnings.append(f"a lone '{not_word}' was ignored")
     return out
 
 
-def _with_not(tok: _Tok, negate: bool) -> list[_Tok]:
-    return [_Tok("not", "-"), tok] if negate else [tok]
+def _with_not(tok: _Tok, negate: bool, typed: str = "-") -> list[_Tok]:
+    return [_Tok("not", typed), tok] if negate else [tok]
 
 
 class _Parser:
@@ -256,7 +257,7 @@ class _Parser:
         if tok.kind == "not":
             self.i += 1
             if self.peek() is None or self.peek().kind in ("or", "rparen"):
-                self.warnings.append("a lone '-' was ignored")
+                self.warnings.append(f"a lone '{tok.text}' was ignored")
                 return None
             inner = self.unary()
             return Not(inner) if inner is not None else None
@@ -558,13 +559,21 @@ class Compiler:
         folded = self.analyzer.fold(value).strip()
         if self.recording:
             self.explain["clauses"].append({"text": value, "field": name})
-        field_name = {"category": "categories", "tag": "tags", "author": "author_key"}[name]
-        if name == "author":
-            return wq.Or([wq.Term(field_name, folded), wq.Wildcard(field_name, f"*{_escape_wild(folded)}*")])
-        return wq.Term(field_name, folded)
+        return keyword_query(name, folded)
 
     def _unknown(self, token: str) -> bool:
         return not self.analyzer.known(token)
+
+
+def keyword_query(name: str, folded: str) -> wq.Query:
+    """``category:``/``tag:``/``author:`` in a query and the category/tag/author filters of a
+    request, by one rule: the folded value (國安法 = 国安法); an author also matches by a part
+    of the name (林勵 finds 記者林勵, the way bylines are stored)."""
+    field_name = {"category": "categories", "tag": "tags", "author": "author_key"}[name]
+    part = _escape_wild(folded)
+    if name == "author" and part:
+        return wq.Or([wq.Term(field_name, folded), wq.Wildcard(field_name, f"*{part}*")])
+    return wq.Term(field_name, folded)
 
 
 def _is_restriction(node: Node) -> bool:

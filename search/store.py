@@ -28,7 +28,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.system import IS_LITTLE
 
-from . import analysis
+from . import analysis, lifeline
 from .config import Settings
 from .errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnwritable
 from .schema import SCHEMA_VERSION
@@ -244,23 +244,36 @@ class IndexStore:
                         total += entry.stat().st_size
         return total
 
+    def remove_leftovers(self, keep: str) -> None:
+        """What a killed reindex left behind: other indexes' files (a dead full build doubled
+        the folder), the kept index's Whoosh temp folder and half-written metadata. Called under
+        the writer lock at the start of every reindex, so nothing is writing them."""
+        self.remove_other_indexes(keep)
+        if keep:
+            shutil.rmtree(self.dir / f"{keep}.tmp", ignore_errors=True)
+        for entry in os.scandir(self.dir):
+            if entry.name.startswith(f".{META_FILE}.") and entry.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    os.remove(entry.path)
+
     # -- the one-writer lock -----------------------------------------------------------------
     @contextlib.contextmanager
     def writer_lock(self, timeout: float | None = None) -> Iterator[None]:
-        """Held for a whole reindex. fcntl locks die with their process, so a kill -9 never
-        leaves a stale lock behind."""
+        """Held for a whole reindex. flock locks die with their process, and forked workers let
+        go of them (search/lifeline.py), so a kill -9 never leaves a stale lock behind. A lock
+        file (and index folder) this call created is removed again when the reindex fails, so a
+        failed first reindex leaves nothing behind."""
+        created_dir = not self.dir.exists()
         self.ensure_dir()
         timeout = self.settings.lock_timeout if timeout is None else timeout
-        try:
-            fh = open(self.dir / LOCK_FILE, "a+")
-        except OSError as exc:
-            raise IndexUnwritable(f"cannot write in the index folder {self.dir}: {exc.strerror}") from None
+        path = self.dir / LOCK_FILE
+        created = not path.exists()
         deadline = time.monotonic() + timeout
+        fh = self._lock_file(path)
         try:
             while True:
                 try:
                     fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
                 except OSError as exc:
                     if exc.errno not in (errno.EAGAIN, errno.EACCES):
                         raise
@@ -269,12 +282,43 @@ class IndexStore:
                             f"another reindex is writing {self.dir} (waited {timeout:g} s); "
                             "wait for it to finish or raise --lock-timeout") from None
                     time.sleep(0.1)
+                    continue
+                if _same_file(fh, path):
+                    break
+                # the holder removed the lock file as we waited (its first reindex failed): a
+                # lock on the removed file excludes nobody, so lock the file that is there now
+                fh.close()
+                fh = self._lock_file(path)
+            lifeline.hold(fh.fileno())
             fh.seek(0)
             fh.truncate()
             fh.write(f"{os.getpid()}\n")
             fh.flush()
-            yield
+            try:
+                yield
+            except BaseException:
+                if created:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                    if created_dir:
+                        with contextlib.suppress(OSError):
+                            self.dir.rmdir()        # only if empty: nothing else was written
+                raise
         finally:
+            lifeline.release(fh.fileno())
             with contextlib.suppress(OSError):
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
             fh.close()
+
+    def _lock_file(self, path: Path):
+        try:
+            return open(path, "a+")
+        except OSError as exc:
+            raise IndexUnwritable(f"cannot write in the index folder {self.dir}: {exc.strerror}") from None
+
+
+def _same_file(fh, path: Path) -> bool:
+    try:
+        return os.fstat(fh.fileno()).st_ino == os.stat(path).st_ino
+    except OSError:
+        return False

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "articles"
 QUIRKS = ROOT / "tests" / "data" / "quirks"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The shared corpora and judged dev sets (not part of this repository): ../shared beside the
+# checkout, or wherever SOU_SHARED_DIR points (a git worktree has no ../shared of its own).
+SHARED = Path(os.environ.get("SOU_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 CORPORA = {"corpus": SHARED / "corpus" / "sample", "corpus_zh": SHARED / "corpus_zh" / "sample"}
 
 

@@ -208,3 +208,54 @@ def test_version_and_help(runner: CliRunner) -> None:
     result = run(runner, "--help")
     for command in ("reindex", "search", "stats", "serve"):
         assert command in result.stdout
+
+
+# -- what the newcomer audit found (issue 11) -----------------------------------------------------
+
+@pytest.fixture
+def folder_with_warnings(tmp_path: Path) -> Path:
+    """Eight articles that index with a warning: three kinds, more than the five shown."""
+    root = tmp_path / "warned"
+    root.mkdir()
+    (root / "gbk.md").write_bytes("---\ntitle: 简体中文编码\n---\n\n这篇文章用国标编码保存。\n".encode("gb18030"))
+    (root / "draft.md").write_text("---\ntitle: 草稿\ndraft: true\n---\n\n还没写完。\n", encoding="utf-8")
+    for i in range(6):
+        (root / f"yaml{i}.md").write_text(f'---\ntitle: "第{i}篇\ntags: [a, b\n---\n\n正文第{i}段。\n', encoding="utf-8")
+    return root
+
+
+def test_plain_reindex_shows_warning_counts_and_the_first_few(runner: CliRunner, tmp_path: Path,
+                                                             folder_with_warnings: Path) -> None:
+    result = run(runner, "reindex", str(folder_with_warnings), "--index", str(tmp_path / "ix"))
+    assert result.exit_code == 0
+    assert "warnings by kind: front_matter 6, draft 1, gb18030 1" in result.stdout
+    shown = [line for line in result.stderr.splitlines() if line.startswith("  warning: ")]
+    assert len(shown) == 5
+    assert "… and 3 more (use --json for all)" in result.stderr
+    data = json.loads(run(runner, "reindex", str(folder_with_warnings), "--index", str(tmp_path / "j"),
+                          "--json").stdout)
+    assert len(data["warnings"]) == 8
+    assert data["warnings_by_kind"] == {"front_matter": 6, "draft": 1, "gb18030": 1}
+
+
+def test_the_readme_promise_of_a_gb18030_warning_holds_without_json(runner: CliRunner, tmp_path: Path,
+                                                                    folder_with_warnings: Path) -> None:
+    (folder_with_warnings / "draft.md").unlink()
+    for extra in folder_with_warnings.glob("yaml*.md"):
+        extra.unlink()
+    result = run(runner, "reindex", str(folder_with_warnings), "--index", str(tmp_path / "ix"))
+    assert "warnings by kind: gb18030 1" in result.stdout
+    assert "gbk.md: decoded as GB18030" in result.stderr
+
+
+@pytest.mark.parametrize("workers", ["-3", "0", "two"])
+def test_workers_below_one_is_a_usage_error(runner: CliRunner, tmp_path: Path, workers: str) -> None:
+    result = runner.invoke(main, ["reindex", str(EXAMPLES), "--index", str(tmp_path / "ix"), "--workers", workers])
+    assert result.exit_code == 2 and "--workers" in result.stderr
+    assert not (tmp_path / "ix").exists()
+
+
+def test_stats_names_the_segmenter_that_built_the_index(runner: CliRunner, cli_index: Path) -> None:
+    data = json.loads(run(runner, "stats", "--index", str(cli_index), "--json").stdout)
+    assert data["segmenter"].split()[0] in ("jieba", "jieba_fast")      # with its version
+    assert f"segmenter        {data['segmenter']}" in run(runner, "stats", "--index", str(cli_index)).stdout

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import write_article
 
-from search import QueryError, SearchRequest
+from search import FacetValue, QueryError, SearchRequest
 from search.analysis import fold
 from search.engine import Engine
 from search.indexer import reindex
@@ -151,10 +151,10 @@ def test_facet_counts_equal_the_hits_having_each_value(engine: Engine, q: str, f
     assert set(res.facets) == {"categories", "tags", "authors", "years"}
     assert res.facets["categories"] and res.facets["years"]
     for facet, values in res.facets.items():
-        for fv in values:
-            assert fv.count == sum(fv.value in _values(h, facet) for h in res.hits), (facet, fv)
+        for fv in values:      # spellings that search folds together (猫/貓) are one value
+            assert fv.count == sum(fold(fv.value) in {fold(v) for v in _values(h, facet)} for h in res.hits), (facet, fv)
         name = {"categories": "category", "tags": "tag", "authors": "author", "years": "year"}[facet]
-        assert {fv.value for fv in values if fv.selected} == set(filters.get(name, []))
+        assert {fold(fv.value) for fv in values if fv.selected} == {fold(v) for v in filters.get(name, [])}
 
 
 def test_filters_combine_with_the_query(engine: Engine) -> None:
@@ -417,3 +417,92 @@ def test_hit_ids_are_posix_paths_relative_to_the_articles_root(engine: Engine, d
     for doc_id in ids(engine, ""):
         assert not doc_id.startswith("/") and "\\" not in doc_id
         assert (root / doc_id).is_file()
+
+
+# -- parameters, parts and warnings (issue 11) ---------------------------------------------------
+
+def test_a_date_only_query_does_not_claim_to_show_everything(engine: Engine) -> None:
+    future = search(engine, "date:2031")
+    assert future.total == 0 and not any("showing all" in w for w in future.warnings)
+    assert search(engine, "date:2021").total > 0
+    assert any("showing all" in w for w in search(engine, "|||").warnings)
+
+
+@pytest.mark.parametrize(("year", "found"), [("0000", False), ("9999", False), ("2021", True), (" 2021 ", True)])
+def test_every_four_digit_year_is_a_filter(engine: Engine, year: str, found: bool) -> None:
+    res = search(engine, "", filters={"year": [year]}, per_page=100)
+    assert (res.total > 0) == found
+    assert all(h.date.year == int(year) for h in res.hits)
+
+
+def test_results_echo_every_filter_including_the_dates(engine: Engine) -> None:
+    res = search(engine, "", filters={"tag": ["python"]}, date_from="2018", date_to="2021-06")
+    assert res.filters == {"tag": ["python"], "from": ["2018"], "to": ["2021-06"]}
+    assert res.to_dict()["filters"] == res.filters
+
+
+def test_an_article_body_is_read_in_parts_with_its_highlights(engine: Engine) -> None:
+    whole = engine.article(IPHONE, q="iPhone")
+    assert whole.body_offset == 0 and whole.next_offset is None and whole.body_chars == len(whole.body.text)
+    text, offset, parts = "", 0, 0
+    while offset is not None:
+        part = engine.article(IPHONE, q="iPhone", offset=offset, limit=120)
+        assert part.body_offset == offset and len(part.body.text) <= 120
+        assert all(fold(part.body.text[a:b]) == "iphone" for a, b in part.body.ranges)
+        text += part.body.text
+        offset, parts = part.next_offset, parts + 1
+    assert text == whole.body.text and parts > 2
+    # every highlight of the whole text is in exactly one part, unless a cut went through it
+    assert sum(len(engine.article(IPHONE, q="iPhone", offset=o, limit=120).body.ranges)
+               for o in _offsets(engine, IPHONE, 120)) >= len(whole.body.ranges) - parts
+
+
+def _offsets(engine: Engine, doc_id: str, limit: int) -> list[int]:
+    out, offset = [], 0
+    while offset is not None:
+        out.append(offset)
+        offset = engine.article(doc_id, offset=offset, limit=limit).next_offset
+    return out
+
+
+def test_parts_end_at_paragraph_breaks() -> None:
+    from search.highlight import part_bounds
+
+    text = "第一段。" * 10 + "\n\n" + "第二段。" * 10 + "\n\n" + "x" * 100
+    start, end = part_bounds(text, 0, 60)
+    assert text[:end].endswith("\n\n") and end <= 60
+    assert part_bounds(text, end, 1000) == (end, len(text))
+    assert part_bounds(text, 10_000, 50) == (len(text), len(text))
+    assert part_bounds("x" * 100, 0, 30) == (0, 30)           # no break at all: cut at the limit
+
+
+def test_author_filter_matches_a_part_of_the_name_like_the_author_field(tmp_path, settings_factory) -> None:
+    for name, author in (("a.md", "記者林勵"), ("b.md", "林勵"), ("c.md", "林励文"), ("d.md", "王小明")):
+        write_article(tmp_path / "articles", name, f"{author}的報道", "今日天氣晴朗。", author=author)
+    settings = settings_factory()
+    reindex(settings, tmp_path / "articles")
+    with Engine.open(settings) as eng:
+        by_filter = {h.id for h in search(eng, "", filters={"author": ["林勵"]}).hits}
+        by_field = {h.id for h in search(eng, "author:林勵").hits}
+        assert by_filter == by_field == {"a.md", "b.md", "c.md"}
+        facet = search(eng, "", filters={"author": ["林勵"]}).facets["authors"]
+        assert {(v.value, v.count, v.selected) for v in facet} == {("記者林勵", 1, False), ("林勵", 1, True),
+                                                                 ("林励文", 1, False)}
+
+
+def test_tags_that_differ_only_in_script_are_one_facet_value(tmp_path, settings_factory) -> None:
+    tags = {"a.md": ["香港独立"], "b.md": ["香港独立"], "c.md": ["香港獨立"], "d.md": ["香港独立", "香港獨立"],
+            "e.md": ["ＡＢＣ"], "f.md": ["abc"], "g.md": ["abc"]}
+    for name, values in tags.items():
+        path = write_article(tmp_path / "articles", name, f"文章{name}", "新聞內容。")
+        path.write_text(path.read_text(encoding="utf-8").replace("---\n\n", f"tags: {values}\n---\n\n", 1),
+                        encoding="utf-8")
+    settings = settings_factory()
+    reindex(settings, tmp_path / "articles")
+    with Engine.open(settings) as eng:
+        facet = {v.value: v.count for v in search(eng, "").facets["tags"]}
+        assert facet == {"香港独立": 4, "abc": 3}        # the most common spelling; d.md counted once
+        for spelling in ("香港獨立", "香港独立"):
+            picked = search(eng, "", filters={"tag": [spelling]})
+            assert {h.id for h in picked.hits} == {"a.md", "b.md", "c.md", "d.md"}
+            assert [v for v in picked.facets["tags"] if v.selected] == [FacetValue("香港独立", 4, True)]

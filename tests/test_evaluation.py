@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 import pytest
+from helpers import SHARED
 
 from search.evaluation import (
     METRICS,
@@ -27,8 +28,6 @@ from search.evaluation import (
     score_ranking,
     unjudged_top10,
 )
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 # The README's worked example: A = {a1, a2} grade 2, B = {b} grade 1, C = {c} grade 0,
 # D = {d} grade 2; ranking a1, a2, c, b, z (z unjudged).
@@ -365,30 +364,26 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize(
-    ("folder", "n_topics", "n_qrels", "n_groups"),
-    [("eval", 20, 517, 49_147), ("eval_zh", 15, 283, 81_537)],
-)
-def test_shared_dev_set(
-    tmp_path: Path, folder: str, n_topics: int, n_qrels: int, n_groups: int
-) -> None:
+@pytest.mark.parametrize("folder", ["eval", "eval_zh"])
+def test_shared_dev_set(tmp_path: Path, folder: str) -> None:
+    """The shared judged dev sets load and hang together (their sizes change as judging goes
+    on, so what is checked is their shape, not line counts)."""
     base = SHARED / folder
     if not (base / "dev_qrels.tsv").is_file():
-        pytest.skip(f"shared evaluation data not found at {base}")
+        pytest.skip(f"shared evaluation data not found at {base} (set SOU_SHARED_DIR to the shared folder)")
     topics = load_topics(base / "dev_topics.tsv")
     qrels = load_qrels(base / "dev_qrels.tsv")
     groups = load_groups(base / "groups.tsv")
 
-    assert len(topics) == n_topics
-    assert len(qrels) == n_topics
-    assert sum(len(judged) for judged in qrels.values()) == n_qrels
-    assert set(qrels) == {topic.qid for topic in topics}
-    assert len(groups) == n_groups
-    assert all(doc in groups for judged in qrels.values() for doc in judged)
+    qids = [topic.qid for topic in topics]
+    assert topics and len(qids) == len(set(qids))
+    assert qrels and set(qrels) <= set(qids)                  # every judged query is a dev topic
+    assert all(grade in (0, 1, 2) for judged in qrels.values() for grade in judged.values())
+    assert groups and all(doc in groups for judged in qrels.values() for doc in judged)
     for topic in topics:
         assert (topic.type == "known_item") == bool(topic.target)
         if topic.target:
-            assert qrels[topic.qid][topic.target] == 2
+            assert qrels[topic.qid][topic.target] == 2          # a known item is judged perfect
 
     # The ideal run: one doc per judged group, best grade first, written and read back as a
     # run file.  Its DCG is the IDCG by construction, so every query scores 1.0.
@@ -417,4 +412,4 @@ def test_shared_dev_set(
     # The empty run scores 0 everywhere and still averages over every query.
     empty = evaluate({}, qrels, groups, topics)
     assert empty.overall == {name: 0.0 for name in METRICS}
-    assert len(empty.per_query) == n_topics
+    assert len(empty.per_query) == len(topics)

@@ -127,7 +127,8 @@ def test_filters_as_a_string_and_as_nested_arrays(node, host):
 def test_facet_distribution_and_year_stats(node, host):
     res = ok(run(node, host, [search("", facets=["tags", "year", "categories"], limit=0)])[0])
     assert res["hits"] == [] and res["estimatedTotalHits"] == 30           # revisions collapsed
-    assert res["facetDistribution"]["tags"]["猫"] == 1 and res["facetDistribution"]["tags"]["貓"] == 1
+    # spellings that search folds together are one value, shown as the most common (a tie: the first)
+    assert res["facetDistribution"]["tags"]["猫"] == 2 and "貓" not in res["facetDistribution"]["tags"]
     assert res["facetDistribution"]["categories"]["港聞"] == 6
     assert res["facetDistribution"]["year"]["2020"] == 5
     assert res["facetStats"] == {"year": {"min": 2018, "max": 2023}}
@@ -205,7 +206,7 @@ def test_multi_search_answers_each_query(node, host):
     ]}]}])[0])
     first, second = res["results"]
     assert first["indexUid"] == "articles" and "blog/2021-10-10-iphone-13-two-weeks.md" in ids(first)
-    assert second["totalHits"] == 2 and len(second["hits"]) == 1 and second["facetDistribution"]["tags"]["領養"] == 1
+    assert second["totalHits"] == 2 and len(second["hits"]) == 1 and second["facetDistribution"]["tags"]["領養"] == 2
     wrong = run(node, host, [{"method": "multiSearch", "args": [{"queries": [{"indexUid": "movies", "q": "x"}]}]}])[0]
     assert wrong["error"]["code"] == "index_not_found"
 

@@ -140,6 +140,14 @@ def test_odd_syntax_warns_and_keeps_the_rest(q: str, node, warning: str | None) 
     assert len(parsed.warnings) == len(set(parsed.warnings))
 
 
+@pytest.mark.parametrize(("q", "typed"), [("OR AND NOT", "NOT"), ("猫 NOT", "NOT"), ("(猫) NOT OR 狗", "NOT"),
+                                          ("猫 -", "-"), ("- 猫", "-")])
+def test_a_lone_negation_is_named_as_typed(q: str, typed: str) -> None:
+    warnings = parse(q).warnings
+    assert f"a lone '{typed}' was ignored" in warnings
+    assert not any("'-'" in w for w in warnings) or typed == "-"
+
+
 @pytest.mark.parametrize("q", ["|||", "!!!", "-- --", "&&&", "😀", "。，、"])
 def test_a_query_with_nothing_searchable_says_so(q: str) -> None:
     parsed = parse(q)

@@ -12,6 +12,7 @@ Reindexes run as real ``sou`` processes (``python -m search.cli``) so they can b
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import json
@@ -41,7 +42,7 @@ import web
 from search import SearchRequest, Settings
 from search.cli import main
 from search.engine import Engine
-from search.errors import IndexUnwritable
+from search.errors import IndexUnwritable, SouError
 from search.indexer import reindex
 from search.store import META_FILE, IndexStore
 
@@ -357,7 +358,116 @@ def test_missing_articles_folder(tmp_path: Path):
     assert result.returncode == 1
     err = one_line_error(result)
     assert str(path) in err and "does not exist or is not a folder" in err
-    assert not (tmp_path / "index" / META_FILE).exists()
+    assert not (tmp_path / "index").exists()         # no index folder, no sou.lock left behind
+
+
+def test_missing_articles_folder_leaves_an_existing_index_folder_as_it_was(small: Path, cfg: Settings,
+                                                                          tmp_path: Path):
+    index = Path(cfg.index_dir)
+    before = sorted(p.name for p in index.iterdir())
+    result = sou("reindex", tmp_path / "no" / "such" / "folder", "--index", index, cwd=tmp_path)
+    assert result.returncode == 1 and "does not exist" in one_line_error(result)
+    assert sorted(p.name for p in index.iterdir()) == before
+
+
+def test_a_failed_first_reindex_removes_the_lock_file_it_created(tmp_path: Path, jieba_cache: Path):
+    """No PATH and no index to take it from: the error comes after the lock was taken."""
+    settings = Settings(index_dir=str(tmp_path / "index"), cache_dir=str(jieba_cache))
+    with pytest.raises(SouError, match="no articles folder"):
+        reindex(settings)
+    assert not (tmp_path / "index").exists()
+
+
+HOLD_AND_DIE = """
+import multiprocessing as mp, os, sys, time
+from search import Settings
+from search.store import IndexStore
+with IndexStore(Settings(index_dir=sys.argv[1])).writer_lock():
+    child = mp.get_context("fork").Process(target=time.sleep, args=(120,))
+    child.start()
+    open(sys.argv[2], "w").write(str(child.pid))
+    os._exit(0)                # dies holding the lock and never unlocks it, as under kill -9
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_under_the_lock_does_not_keep_it(tmp_path: Path):
+    """flock belongs to the open file, which a forked child shares: without letting go of it
+    in the child, the lock outlived the process that took it for as long as the child lived."""
+    pid_file = tmp_path / "child.pid"
+    subprocess.run([sys.executable, "-c", HOLD_AND_DIE, str(tmp_path / "index"), str(pid_file)],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=RUN_TIMEOUT, check=True)
+    child = int(pid_file.read_text())
+    try:
+        assert Path(f"/proc/{child}").exists() or not Path("/proc").exists()
+        with IndexStore(Settings(index_dir=str(tmp_path / "index"))).writer_lock(timeout=0.5):
+            pass
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+
+
+def children_of(pid: int) -> list[int]:
+    """Live (non-zombie) processes whose parent is ``pid``, from /proc (psutil is not a dependency)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def write_long_articles(root: Path, n: int) -> None:
+    """``n`` original articles long enough (~45 kB each) that a full build runs for many seconds."""
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        rng = random.Random(f"long-{i}")
+        body = "\n\n".join("".join(rng.choices(WORDS, k=12)) + "。" for _ in range(300))
+        (root / f"long{i:04d}.md").write_text(f"---\ntitle: {MARK}长文第{i}篇\n---\n\n{body}\n", encoding="utf-8")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the worker processes")
+def test_kill_9_of_a_full_reindex_ends_its_workers_and_frees_the_lock(tmp_path: Path):
+    """A kill -9 of `sou reindex --full` used to leave its build workers running (they kept
+    the writer lock, so the next reindex failed with exit 4, and printed a BrokenPipeError
+    traceback). Now they die with it, and the next reindex takes the lock at once."""
+    articles, index = tmp_path / "articles", tmp_path / "index"
+    write_long_articles(articles, 400)
+    out, err = (tmp_path / "out.txt").open("w"), (tmp_path / "err.txt").open("w")
+    proc = subprocess.Popen([*SOU, "reindex", str(articles), "--index", str(index), "--full", "--workers", "2"],
+                            cwd=tmp_path, stdout=out, stderr=err, start_new_session=True)
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while len(workers := children_of(proc.pid)) < 2:
+            assert proc.poll() is None, (tmp_path / "err.txt").read_text()
+            assert time.monotonic() < deadline, "the build workers never started"
+            time.sleep(0.05)
+        time.sleep(1.0)                      # the workers are parsing and writing their segments
+        assert proc.poll() is None, "the build finished before it could be killed: give it more work"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=RUN_TIMEOUT)
+        deadline = time.monotonic() + 3      # a bounded wait for the kernel, not a speed claim
+        while group_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert group_members(proc.pid) == [], f"workers {workers} outlived the killed reindex"
+    finally:
+        if group_members(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out.close()
+        err.close()
+    assert "Traceback" not in (tmp_path / "err.txt").read_text()
+    for extra in sorted(articles.iterdir())[3:]:        # keep the next reindex short
+        extra.unlink()
+    done = sou("reindex", articles, "--index", index, "--lock-timeout", "0.5", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr           # the lock died with the reindex that took it
+    assert json.loads(done.stdout)["documents"] == 3
+    # the dead build's files (its index, its Whoosh temp folder) are gone
+    meta = IndexStore(Settings(index_dir=str(index))).read_meta()
+    assert index_names_on_disk(index) == {meta.index_name}
+    assert not [p.name for p in index.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_articles_path_that_is_a_file(tmp_path: Path):

@@ -383,25 +383,53 @@ def test_opensearch_description(client):
 
 # -- errors: one shape, the right status -------------------------------------------------------
 
-@pytest.mark.parametrize(("query", "status", "code"), [
-    ({"page": "abc"}, 400, "bad_parameter"),
-    ({"per_page": "1.5"}, 400, "bad_parameter"),
-    ({"page": "１"}, 400, "bad_parameter"),
-    ({"q": "字" * 501}, 400, "bad_parameter"),
-    ({"tag": [f"t{i}" for i in range(21)]}, 400, "bad_parameter"),
-    ({"per_page": "101"}, 422, "bad_query"),
-    ({"per_page": "0"}, 422, "bad_query"),
-    ({"page": "0"}, 422, "bad_query"),
-    ({"page": "-1"}, 422, "bad_query"),
-    ({"page": "11", "per_page": "100"}, 422, "bad_query"),
-    ({"sort": "random"}, 422, "bad_query"),
+@pytest.mark.parametrize("query", [
+    {"page": "abc"}, {"per_page": "1.5"}, {"page": "１"}, {"q": "字" * 501},
+    {"tag": [f"t{i}" for i in range(21)]}, {"per_page": "101"}, {"per_page": "0"}, {"page": "0"},
+    {"page": "-1"}, {"page": "11", "per_page": "100"}, {"sort": "random"}, {"sort": "bogus"},
+    {"from": "notadate"}, {"to": "2021-02-30"}, {"year": "20x1"}, {"page": ""}, {"per_page": " "}, {"sort": ""},
 ])
-def test_api_search_rejects_bad_parameters(client, openapi, query, status, code):
+def test_every_bad_parameter_is_400_bad_parameter(client, openapi, query):
+    """One rule for every parameter problem (type, size, range, unknown value): 400, never 422."""
     resp = client.get("/api/search", query_string={"q": "x", **query})
-    assert resp.status_code == status
+    assert resp.status_code == 400
     err = error_of(resp)
-    assert err["code"] == code
-    validate(openapi, "/api/search", status, resp.get_json())
+    assert err["code"] == "bad_parameter"
+    validate(openapi, "/api/search", 400, resp.get_json())
+    page = client.get("/", query_string={"q": "x", **query})
+    assert page.status_code == 400 and page.mimetype == "text/html"
+
+
+def test_no_status_422_is_documented_or_answered(openapi):
+    for path, item in openapi["paths"].items():
+        assert "422" not in item["get"]["responses"], path
+
+
+@pytest.mark.parametrize("year", ["0000", "9999", "2021"])
+def test_every_four_digit_year_the_spec_allows_is_served(client, openapi, year):
+    resp = client.get("/api/search", query_string={"year": year})
+    assert resp.status_code == 200
+    body = resp.get_json()
+    validate(openapi, "/api/search", 200, body)
+    assert body["filters"] == {"year": [year]}
+    assert all(h["date"].startswith(year) for h in body["hits"])
+    if year in ("0000", "9999"):
+        assert body["total"] == 0
+    else:
+        assert body["total"] > 0
+
+
+def test_empty_filters_are_not_given(client, openapi):
+    """The page's date form sends `from=&to=` when left blank: empty filters filter nothing."""
+    body = client.get("/api/search?from=&to=&year=&tag=").get_json()
+    assert body["filters"] == {} and body["total"] == client.get("/api/search").get_json()["total"]
+    validate(openapi, "/api/search", 200, body)
+
+
+def test_filters_echo_the_date_range(client, openapi):
+    body = client.get("/api/search?from=2021-03&to=2021&tag=x").get_json()
+    assert body["filters"] == {"tag": ["x"], "from": ["2021-03"], "to": ["2021"]}
+    validate(openapi, "/api/search", 200, body)
 
 
 def test_error_messages_name_the_limit(client):
@@ -416,7 +444,7 @@ def test_html_routes_get_html_errors(client):
     assert resp.status_code == 400
     page = html(resp)
     assert "page must be a whole number" in page.text()
-    assert client.get("/?per_page=1000").status_code == 422
+    assert client.get("/?per_page=1000").status_code == 400
 
 
 def test_unknown_article_is_404_in_html_and_json(client, openapi):
@@ -589,3 +617,188 @@ def test_safe_link(url, ok):
 
 def test_openapi_json_is_plain_json(client):
     assert json.loads(client.get("/api/openapi.json").get_data(as_text=True))["info"]["title"] == "sou 搜 JSON API"
+
+
+# -- what the audits of issue 11 found ----------------------------------------------------------
+
+LONG_ID = "long/transcript.md"
+LONG_URL = "https://news.example/%E6%96%B0%E8%81%9E/%E9%A6%99%E6%B8%AF/" + "%E9%95%B7%E6%96%87" * 30 + "?id=1"
+
+
+def long_body(paragraphs: int = 2600) -> str:
+    """An invented transcript of ~260,000 characters: numbered paragraphs, each with 議會 and
+    the Latin word budget, so highlights can be checked in every part."""
+    return "\n\n".join(f"第{i}段：議員在議會討論budget和交通安排，市民在會場外排隊等候旁聽。" * 2
+                       for i in range(paragraphs))
+
+
+@pytest.fixture(scope="module")
+def long_client(tmp_path_factory, cfg):
+    articles = tmp_path_factory.mktemp("long-articles")
+    (articles / "long").mkdir()
+    (articles / LONG_ID).write_text(
+        f"---\ntitle: 議會長篇紀錄\ndate: 2022-03-01\nauthor: 記者林勵\nurl: \"{LONG_URL}\"\n"
+        f"tags: [香港獨立, 議會]\n---\n\n{long_body()}\n", encoding="utf-8")
+    for i, (tag, author) in enumerate([("香港独立", "林勵"), ("香港独立", "記者林勵"), ("香港獨立", "王小明")]):
+        (articles / f"short{i}.md").write_text(
+            f"---\ntitle: 短文{i}\ndate: 2022-04-0{i + 1}\nauthor: {author}\ntags: [{tag}]\n---\n\n議會今日休會。\n",
+            encoding="utf-8")
+    index = tmp_path_factory.mktemp("long-index")
+    reindex(cfg(index), str(articles))
+    application = web.create_app(cfg(index, article_chars=100_000))
+    yield application.test_client()
+    web.close_app(application)
+
+
+def test_a_long_article_page_shows_one_part_and_links_the_rest(long_client):
+    whole = long_body()
+    page = html(long_client.get(f"/articles/{LONG_ID}?q=議會"))
+    body = "\n\n".join(p.text() for p in page.css(".article-body p"))
+    assert 50_000 <= len(body) <= 100_000 and whole.startswith(body)
+    assert page.css(".article-body mark")
+    assert all(m.text() == "議會" for m in page.css(".article-body mark"))
+    assert {a.text() for a in page.css(".related li a")} >= {"短文0", "短文1", "短文2"}
+    nxt = page.css_first("a.next-part").attributes["href"]
+    assert args_of(nxt)["q"] == ["議會"]
+    shown, parts = body, 1
+    while nxt:
+        part = html(long_client.get(nxt))
+        text = "\n\n".join(p.text() for p in part.css(".article-body p"))
+        assert {m.text() for m in part.css(".article-body mark")} == {"議會"}
+        assert "From the beginning" in part.css_first(".notice.part").text()
+        shown += "\n\n" + text
+        parts += 1
+        link = part.css_first("a.next-part")
+        nxt = link.attributes["href"] if link else None
+    assert shown == whole and parts == 3
+
+
+def test_the_article_api_reads_a_long_body_in_parts(long_client, openapi):
+    whole, offset, parts = long_body(), 0, []
+    while offset is not None:
+        resp = long_client.get(f"/api/articles/{LONG_ID}", query_string={"q": "budget", "offset": offset})
+        detail = resp.get_json()
+        validate(openapi, "/api/articles/{id}", 200, detail)
+        assert detail["body_offset"] == offset and detail["body_chars"] == len(whole)
+        assert len(detail["body"]) <= 100_000
+        for a, b in detail["body_html"] and [(a, b) for a, b in _ranges_of(detail)]:
+            assert detail["body"][a:b] == "budget"
+        parts.append(detail["body"])
+        offset = detail["next_offset"]
+    assert "".join(parts) == whole and len(parts) == 3
+    small = long_client.get(f"/api/articles/{LONG_ID}?limit=10").get_json()
+    assert small["body"] == whole[:10] and small["next_offset"] == 10
+    for bad in ("offset=-1", "limit=0", "limit=100001", "offset=x"):
+        resp = long_client.get(f"/api/articles/{LONG_ID}?{bad}")
+        assert resp.status_code == 400 and error_of(resp)["code"] == "bad_parameter", bad
+
+
+def _ranges_of(detail: dict) -> list[tuple[int, int]]:
+    """The highlight ranges of a body_html, recovered from its <mark> tags."""
+    out, pos, plain = [], 0, 0
+    html_text = detail["body_html"]
+    while (start := html_text.find("<mark>", pos)) != -1:
+        plain += len(_unescape(html_text[pos:start]))
+        end = html_text.index("</mark>", start)
+        word = _unescape(html_text[start + 6:end])
+        out.append((plain, plain + len(word)))
+        plain += len(word)
+        pos = end + 7
+    return out
+
+
+def _unescape(text: str) -> str:
+    import html as htmllib
+    return htmllib.unescape(text)
+
+
+def test_a_long_source_url_is_shown_short_and_decoded(long_client):
+    link = html(long_client.get(f"/articles/{LONG_ID}")).css_first("a.source")
+    assert link.attributes["href"] == LONG_URL
+    assert "%E" not in link.text() and "新聞/香港" in link.text()
+    assert len(link.text()) <= 60 and "…" in link.text()
+
+
+def test_facet_values_that_differ_only_in_script_are_one_value(long_client):
+    body = long_client.get("/api/search?q=議會").get_json()
+    tags = {f["value"]: f["count"] for f in body["facets"]["tags"]}
+    assert tags.get("香港独立") == 4 and "香港獨立" not in tags       # 2 + 2 articles; the common spelling
+    for spelling in ("香港独立", "香港獨立"):
+        picked = long_client.get("/api/search", query_string={"q": "議會", "tag": spelling}).get_json()
+        assert picked["total"] == 4
+        assert [f for f in picked["facets"]["tags"] if f["selected"]] == [
+            {"value": "香港独立", "count": 4, "selected": True}]
+
+
+def test_author_filter_and_author_field_follow_one_rule(long_client):
+    by_filter = long_client.get("/api/search", query_string={"author": "林勵"}).get_json()
+    by_field = long_client.get("/api/search", query_string={"q": "author:林勵"}).get_json()
+    ids = sorted(h["id"] for h in by_filter["hits"])
+    assert ids == sorted(h["id"] for h in by_field["hits"]) == [LONG_ID, "short0.md", "short1.md"]
+    assert {h["author"] for h in by_filter["hits"]} == {"林勵", "記者林勵"}
+
+
+def test_suggest_answers_400_for_an_unknown_format(client, openapi):
+    for fmt in ("bogus", "null", "OPENSEARCH", ""):
+        resp = client.get("/api/suggest", query_string={"q": "ip", "format": fmt})
+        assert resp.status_code == 400, fmt
+        assert error_of(resp)["code"] == "bad_parameter"
+        validate(openapi, "/api/suggest", 400, resp.get_json())
+    pair = client.get("/api/suggest?q=ip&format=opensearch").get_json()
+    assert isinstance(pair[0], str) and isinstance(pair[1], list) and len(pair) == 2
+
+
+@pytest.mark.parametrize("path", ["/api/articles/%2Fetc%2Fpasswd", "/api/articles//etc/passwd", "/api//search",
+                                  "/api/search/", "/api/related/%2F%2Fx", "/api/articles/a//b.md"])
+def test_every_api_answer_is_json(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 404, (path, resp.status_code, resp.headers.get("Location"))
+    assert resp.mimetype == "application/json" and error_of(resp)["code"] == "not_found"
+
+
+def test_health_hides_server_paths_unless_a_setting_allows(client, index_dir, cfg, openapi):
+    data = client.get("/api/health").get_json()
+    assert "index_dir" not in data and "root" not in data and index_dir not in json.dumps(data)
+    application = web.create_app(cfg(index_dir, health_paths=True))
+    shown = application.test_client().get("/api/health").get_json()
+    web.close_app(application)
+    assert shown["index_dir"] == index_dir and shown["root"].endswith("articles")
+    validate(openapi, "/api/health", 200, shown)
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_text_answers_are_compressed(client, encoding):
+    import gzip
+
+    import brotli
+
+    decode = brotli.decompress if encoding == "br" else gzip.decompress
+    for path in ("/?q=香港", "/api/search?q=香港", "/static/sou.css"):
+        plain = client.get(path)
+        packed = client.get(path, headers={"Accept-Encoding": encoding})
+        assert packed.headers["Content-Encoding"] == encoding, path
+        assert "Accept-Encoding" in packed.headers["Vary"]
+        data = packed.get_data()
+        assert len(data) < len(plain.get_data()) / 2
+
+        def same(body: bytes) -> bytes:          # two runs differ only in the time they took
+            return re.sub(rb'"took_ms": ?[0-9.]+|class="took">[^<]*', b"", body)
+
+        assert same(decode(data)) == same(plain.get_data())
+        if "Content-Length" in packed.headers:
+            assert int(packed.headers["Content-Length"]) == len(data)
+    small = client.get("/api/suggest?q=zzzz", headers={"Accept-Encoding": encoding})
+    assert "Content-Encoding" not in small.headers             # under 500 bytes: not worth it
+    assert "Content-Encoding" not in client.get("/?q=香港").headers     # the client did not ask
+
+
+def test_no_results_page_has_no_empty_sidebar(client):
+    page = html(client.get("/?q=zzzqqqxx"))
+    assert "Nothing matched" in page.text()
+    assert page.css_first("aside.facets") is None
+
+
+@pytest.mark.parametrize("path", ["/", "/?q=茶", f"/articles/{IPHONE}", "/?q=zzzqqqxx"])
+def test_pages_have_a_meta_description(client, path):
+    meta = html(client.get(path)).css_first('meta[name="description"]')
+    assert meta is not None and len(meta.attributes["content"]) > 20

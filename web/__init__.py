@@ -13,7 +13,7 @@ from flask import Flask
 from search import Settings
 from search.permalink import check_settings
 
-from . import api, auth, embed, errors, headers, meili, proxy, views
+from . import api, auth, compression, embed, errors, headers, meili, proxy, views
 from .holder import EngineHolder, holder
 
 
@@ -28,6 +28,10 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024     # only search bodies and the sign-in form: refuse big ones early
     app.json.ensure_ascii = False      # type: ignore[attr-defined]  # readable Chinese in the JSON
     app.json.sort_keys = False         # type: ignore[attr-defined]  # keep the models' field order
+    # Werkzeug answers `//` in a path with an HTML redirect to the merged path; an article id
+    # may hold anything, and every /api/ answer must be JSON: `/api/articles/%2Fetc%2Fpasswd`
+    # is then an unknown article (404 JSON), not a 308 to another URL.
+    app.url_map.merge_slashes = False
     app.extensions["sou"] = EngineHolder(settings, engine)
     proxy.register(app, settings.proxy_headers)
     views.register(app)
@@ -37,6 +41,7 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> Flask:
     auth.register(app)
     errors.register(app)
     headers.register(app)
+    compression.register(app)
     return app
 
 

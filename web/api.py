@@ -10,9 +10,11 @@ import re
 
 from flask import Flask, Response, jsonify, request
 
+from search import QueryError
+
 from .holder import engine, settings
-from .openapi import openapi_document
-from .views import query_text, run_search, search_request
+from .openapi import SUGGEST_FORMATS, openapi_document
+from .views import article_part, query_text, run_search, search_request
 
 
 def api_search() -> Response:
@@ -42,8 +44,11 @@ def api_suggest() -> Response:
     """Completions for the search box. ``format=opensearch`` answers in the OpenSearch
     suggestions format (``[query, [completions]]``) that browsers' address bars read."""
     q = query_text(request.args, settings(), strip=False)   # a trailing space means "next word"
+    fmt = request.args.get("format", "json")
+    if fmt not in SUGGEST_FORMATS:
+        raise QueryError(f"format must be one of {', '.join(SUGGEST_FORMATS)}, not {fmt[:40]!r}")
     suggestions = complete(q) if q.strip() else []
-    if request.args.get("format") == "opensearch":
+    if fmt == "opensearch":
         resp = jsonify([q, suggestions])
         resp.mimetype = "application/x-suggestions+json"
         return resp
@@ -51,8 +56,10 @@ def api_suggest() -> Response:
 
 
 def api_article(id: str) -> Response:
-    q = query_text(request.args, settings())
-    return jsonify(engine().article(id, q=q).to_dict())
+    cfg = settings()
+    q = query_text(request.args, cfg)
+    offset, limit = article_part(request.args, cfg)
+    return jsonify(engine().article(id, q=q, offset=offset, limit=limit).to_dict())
 
 
 def api_related(id: str) -> Response:
@@ -60,7 +67,13 @@ def api_related(id: str) -> Response:
 
 
 def api_health() -> Response:
-    return jsonify({"status": "ok", **engine().health()})
+    """Index status for monitors; the absolute server paths only when ``health_paths`` is on
+    (they tell a stranger how the server's disk is laid out)."""
+    health = {"status": "ok", **engine().health()}
+    if not settings().health_paths:
+        health.pop("index_dir", None)
+        health.pop("root", None)
+    return jsonify(health)
 
 
 def api_openapi() -> Response:

@@ -3,6 +3,10 @@
 The shape is ``{"error": {"code": "...", "message": "..."}}`` for every status, so API clients
 need one error branch. ``/api/*`` paths get JSON, the Meilisearch-compatible paths get
 Meilisearch's own error shape (``meili_errors.py``), everything else gets ``error.html``.
+
+One status rule: a request parameter that cannot be served, whatever is wrong with it (type,
+size, range, unknown value), is 400 ``bad_parameter`` (``search.QueryError``); an unknown
+article or route is 404, no usable index is 503.
 """
 
 from __future__ import annotations
@@ -18,14 +22,6 @@ from .meili import is_meili_path
 from .meili_errors import MeiliError, meili_response
 
 log = logging.getLogger("sou.web")
-
-
-class BadParameter(SouError):
-    """A request parameter of the wrong type or size (``page=abc``, a 10 kB ``q``): HTTP 400.
-    Values of the right type that the engine cannot serve (``per_page=1000``) are QueryError: 422."""
-
-    code = "bad_parameter"
-    http_status = 400
 
 
 _INDEX_ERRORS = (IndexMissing, IndexOutdated, IndexLocked)

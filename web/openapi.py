@@ -28,11 +28,15 @@ STR = {"type": "string"}
 STRS = {"type": "array", "items": STR}
 INT = {"type": "integer"}
 DATE = {"type": ["string", "null"], "format": "date-time", "description": "ISO 8601 with offset (UTC), or null."}
+# empty = not given (the page's date form sends `from=&to=` when left blank)
+DATE_PARAM = {"type": "string", "maxLength": 32, "pattern": "^([0-9]{4}([-/.][0-9]{1,2}([-/.][0-9]{1,2})?)?)?$"}
+SUGGEST_FORMATS = ("json", "opensearch")
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": _obj({
-        "code": {**STR, "description": "Machine-readable kind: bad_parameter, bad_query, not_found, unauthorized, "
-                                       "index_missing, index_outdated, index_locked, internal, ..."},
+        "code": {**STR, "description": "Machine-readable kind: bad_parameter (400), unauthorized (401), "
+                                       "not_found (404), index_missing, index_outdated, index_locked (503), "
+                                       "internal (500)."},
         "message": {**STR, "description": "One line for humans."},
     })}, description="The one error shape of every endpoint and status."),
     "Marked": _obj({
@@ -64,7 +68,8 @@ SCHEMAS: dict[str, Any] = {
         "per_page": {**INT, "minimum": 1},
         "pages": {**INT, "minimum": 1},
         "sort": {"enum": list(SORTS)},
-        "filters": {"type": "object", "additionalProperties": STRS},
+        "filters": {"type": "object", "additionalProperties": STRS,
+                    "description": "The filters applied, by parameter name (category, tag, author, year, from, to)."},
         "took_ms": {"type": "number"},
         "hits": {"type": "array", "items": _ref("Hit")},
         "facets": {"type": "object", "additionalProperties": {"type": "array", "items": _ref("FacetValue")},
@@ -76,15 +81,23 @@ SCHEMAS: dict[str, Any] = {
     }, optional=("explain",)),
     "ArticleDetail": _obj({
         "id": STR, "title": STR, "title_html": STR,
-        "body": {**STR, "description": "Plain text; paragraphs separated by blank lines."},
+        "body": {**STR, "description": "Plain text; paragraphs separated by blank lines. A long article "
+                                       "comes in parts: this is the part from body_offset."},
         "body_html": {**STR, "description": "body, escaped, with the terms of q in <mark>."},
+        "body_offset": {**INT, "minimum": 0, "description": "Where body starts in the whole text, in characters."},
+        "body_chars": {**INT, "minimum": 0, "description": "Length of the whole text, in characters."},
+        "next_offset": {"type": ["integer", "null"], "minimum": 1,
+                        "description": "The offset of the next part, or null when body runs to the end."},
         "url": {**STR, "description": "The same link as a hit's url."}, "date": DATE, "updated": DATE, "author": STR,
         "categories": STRS, "tags": STRS,
         "versions": {**STRS, "description": "Ids of the other saved revisions of this article."},
     }),
     "Suggestions": _obj({"query": STR, "suggestions": STRS}),
+    # [query, [completions]]: two items, a string then an array of strings. Written without
+    # prefixItems, which Schemathesis rewrites to the old `items: [...]` form that a 2020-12
+    # validator rejects; the tests check the order.
     "OpenSearchSuggestions": {
-        "type": "array", "prefixItems": [STR, STRS], "items": False, "minItems": 2,
+        "type": "array", "items": {"anyOf": [STR, STRS]}, "minItems": 2, "maxItems": 2,
         "description": "OpenSearch suggestions format: [query, [completions]].",
     },
     "Related": _obj({"id": STR, "hits": {"type": "array", "items": _ref("Hit")}}),
@@ -95,9 +108,9 @@ SCHEMAS: dict[str, Any] = {
         "updated_at": {"type": ["string", "null"], "description": "When the last (incremental) reindex ended."},
         "analyzer_version": STR,
         "schema_version": INT,
-        "index_dir": STR,
-        "root": {**STR, "description": "The articles folder the index was built from."},
-    }),
+        "index_dir": {**STR, "description": "The index folder (only with the health_paths setting)."},
+        "root": {**STR, "description": "The articles folder the index was built from (only with health_paths)."},
+    }, optional=("index_dir", "root")),
     "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"]},
 }
 
@@ -117,11 +130,11 @@ def _json(schema: str, description: str) -> dict[str, Any]:
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
-    text = {400: "A parameter has the wrong type or size (page=abc, q too long).",
+    text = {400: "A parameter that cannot be served (bad_parameter): wrong type or size, out of range "
+                 "(page=0, per_page too big, paging past max_results), unknown value (sort, format, date).",
             401: "Only on a server with an api_key: the request has no valid `Authorization: Bearer KEY` "
                  "header (or sign-in cookie).",
             404: "No such article.",
-            422: "A value the engine cannot serve (per_page too big, page too deep, unknown sort or date).",
             503: "No usable index yet: run `sou reindex PATH`.",
             500: "Unexpected server error (logged)."}
     return {str(s): _json("Error", text[s]) for s in statuses}
@@ -140,6 +153,11 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                {"type": "string", "maxLength": settings.max_query_length})
     article_id = _param("id", "Article id (its path relative to the articles folder), URL-quoted.", STR, where="path")
     q_article = {**q, "description": "Highlight the terms of this query in title_html and body_html."}
+    part = [_param("offset", "Start of the part of the body to return, in characters (next_offset of "
+                             "the previous part).", {"type": "integer", "minimum": 0, "default": 0}),
+            _param("limit", "Characters of the body to return; a part ends at a paragraph break.",
+                   {"type": "integer", "minimum": 1, "maximum": settings.article_chars,
+                    "default": settings.article_chars})]
     search_params = [
         q,
         _param("page", "1-based page number.", {"type": "integer", "minimum": 1, "default": 1}),
@@ -149,9 +167,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         _param("category", "Only these categories (OR within a field, AND across fields).", STR, repeat=True),
         _param("tag", "Only these tags.", STR, repeat=True),
         _param("author", "Only these authors.", STR, repeat=True),
-        _param("year", "Only these years.", {"type": "string", "pattern": "^[0-9]{4}$"}, repeat=True),
-        _param("from", "Earliest date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD.", STR),
-        _param("to", "Latest date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD.", STR),
+        _param("year", "Only these years (any four digits; 0000 matches nothing; empty is ignored).",
+               {"type": "string", "pattern": "^([0-9]{4})?$"}, repeat=True),
+        _param("from", "Earliest date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD.", DATE_PARAM),
+        _param("to", "Latest date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD.", DATE_PARAM),
     ]
     suggest_ok = {"description": "Completions for the prefix.", "content": {
         "application/json": {"schema": _ref("Suggestions")},
@@ -168,14 +187,14 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         },
         "paths": {
             "/api/search": _get("Search the articles", search_params, _json("SearchResults", "One page of results."),
-                                400, 422, 503),
+                                400, 503),
             "/api/suggest": _get("Search-as-you-type completions", [
                 _param("q", "What has been typed so far.", {"type": "string",
                                                              "maxLength": settings.max_query_length}),
                 _param("format", "`opensearch` for the browsers' [query, [completions]] format.",
-                       {"enum": ["json", "opensearch"], "default": "json"}),
+                       {"enum": list(SUGGEST_FORMATS), "default": "json"}),
             ], suggest_ok, 400, 503),
-            "/api/articles/{id}": _get("One article", [article_id, q_article],
+            "/api/articles/{id}": _get("One article", [article_id, q_article, *part],
                                        _json("ArticleDetail", "The article's text and metadata."), 400, 404, 503),
             "/api/related/{id}": _get("Articles like this one", [article_id],
                                       _json("Related", "Up to 5 related articles."), 404, 503),

@@ -6,9 +6,10 @@ They work on the models' plain data and return plain data; escaping stays in Jin
 
 from __future__ import annotations
 
+import bisect
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from search.models import Marked
@@ -27,6 +28,8 @@ def paragraphs(marked: Marked) -> list[Marked]:
         start = sep.end()
     bounds.append((start, len(text)))
     out: list[Marked] = []
+    ranges = marked.ranges          # sorted and disjoint: each paragraph takes a slice of them
+    ends = [b for _, b in ranges]
     for s, e in bounds:
         while s < e and text[s].isspace():
             s += 1
@@ -34,8 +37,13 @@ def paragraphs(marked: Marked) -> list[Marked]:
             e -= 1
         if s == e:
             continue
-        ranges = tuple((max(a, s) - s, min(b, e) - s) for a, b in marked.ranges if a < e and b > s)
-        out.append(Marked(text[s:e], ranges))
+        first = bisect.bisect_right(ends, s)
+        mine = []
+        for a, b in ranges[first:]:
+            if a >= e:
+                break
+            mine.append((max(a, s) - s, min(b, e) - s))
+        out.append(Marked(text[s:e], tuple(mine)))
     return out
 
 
@@ -84,3 +92,18 @@ def safe_link(url: str | None) -> str | None:
     except ValueError:
         return None
     return url.strip() if scheme in ("http", "https") else None
+
+
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def short_url(url: str, limit: int = 60) -> str:
+    """A link's text for people: percent-escapes decoded (a Chinese path reads as Chinese, not
+    as 14 lines of %E6%96%B0), the scheme dropped and the middle elided past ``limit``
+    characters; the href keeps the full URL."""
+    shown = _INVISIBLE.sub("", unquote(url.strip(), errors="replace"))
+    shown = re.sub(r"^https?://", "", shown, flags=re.I)
+    if len(shown) > limit:
+        head = (limit - 1) * 2 // 3
+        shown = shown[:head] + "…" + shown[len(shown) - (limit - 1 - head):]
+    return shown

@@ -14,27 +14,28 @@ from flask import Flask, Response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from search import ArticleDetail, Hit, QueryError, SearchRequest, SearchResults, Settings, permalink
-from search.models import FILTER_FIELDS, SORTS, FacetValue
+from search.models import FILTER_FIELDS, FacetValue
+from search.requests import MAX_DATE_CHARS, validate
 
 from . import text
-from .errors import BadParameter
 from .holder import engine, settings
 
 # SearchResults.facets is keyed by plural names; links filter on the singular parameter names
 FACETS = (("categories", "category", "Categories"), ("tags", "tag", "Tags"),
           ("authors", "author", "Authors"), ("years", "year", "Years"))
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}
-MAX_FILTER_VALUES = 20     # per field; more is a crafted URL, not a person clicking facets
 
 
 # -- parsing ---------------------------------------------------------------------------------
 
-def _int_arg(args: MultiDict, name: str, default: int) -> int:
-    raw = args.get(name, "").strip()
-    if not raw:
+def int_arg(args: MultiDict, name: str, default: int) -> int:
+    """A whole-number parameter; absent is the default, present but empty (``page=``) is a 400
+    like any other value that is not a number."""
+    if name not in args:
         return default
+    raw = args.get(name, "").strip()
     if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 9:
-        raise BadParameter(f"{name} must be a whole number, not {raw[:40]!r}")
+        raise QueryError(f"{name} must be a whole number, not {raw[:40]!r}")
     return int(raw)
 
 
@@ -42,7 +43,7 @@ def _text_arg(args: MultiDict, name: str, limit: int, *, strip: bool = True) -> 
     value = args.get(name, "")
     value = value.strip() if strip else value
     if len(value) > limit:
-        raise BadParameter(f"{name} is {len(value)} characters long; the limit is {limit}")
+        raise QueryError(f"{name} is {len(value)} characters long; the limit is {limit}")
     return value
 
 
@@ -52,31 +53,20 @@ def query_text(args: MultiDict, cfg: Settings, *, strip: bool = True) -> str:
 
 
 def search_request(args: MultiDict, cfg: Settings) -> SearchRequest:
-    """Validate the query string and build the SearchRequest (400 for wrong types and sizes,
-    422 for values the engine will not serve, with a message that names the parameter)."""
-    q = query_text(args, cfg)
-    page = _int_arg(args, "page", 1)
-    per_page = _int_arg(args, "per_page", cfg.per_page)
-    if page < 1:
-        raise QueryError(f"page must be 1 or more, not {page}")
-    if not 1 <= per_page <= cfg.max_per_page:
-        raise QueryError(f"per_page must be between 1 and {cfg.max_per_page}, not {per_page}")
-    if page * per_page > cfg.max_results:
-        raise QueryError(f"page {page} with per_page {per_page} goes past result {cfg.max_results}, "
-                         "the deepest sou serves: refine the query or add filters")
-    sort = args.get("sort", "").strip() or "relevance"
-    if sort not in SORTS:
-        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}")
+    """The query string as a SearchRequest, checked by the library's one rule
+    (``search.requests.validate``): any parameter that cannot be served is a QueryError, which
+    the error handlers turn into 400 ``bad_parameter`` naming the parameter."""
     filters: dict[str, list[str]] = {}
     for name in FILTER_FIELDS:
         values = list(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
-        if len(values) > MAX_FILTER_VALUES or any(len(v) > cfg.max_query_length for v in values):
-            raise BadParameter(f"too many or too long {name} values")
         if values:
             filters[name] = values
-    return SearchRequest(q=q, page=page, per_page=per_page, filters=filters, sort=sort,
-                         date_from=_text_arg(args, "from", 32) or None,
-                         date_to=_text_arg(args, "to", 32) or None)
+    req = SearchRequest(q=query_text(args, cfg), page=int_arg(args, "page", 1),
+                        per_page=int_arg(args, "per_page", cfg.per_page), filters=filters,
+                        sort=args.get("sort", "relevance").strip(),
+                        date_from=_text_arg(args, "from", MAX_DATE_CHARS) or None,
+                        date_to=_text_arg(args, "to", MAX_DATE_CHARS) or None)
+    return validate(req, cfg)
 
 
 def run_search(req: SearchRequest) -> SearchResults:
@@ -120,9 +110,9 @@ def toggle_url(field: str, value: str) -> str:
     return search_url(**{field: new})
 
 
-def article_url(id: str, q: str = "") -> str:
+def article_url(id: str, q: str = "", offset: int = 0) -> str:
     # url_for quotes the id (spaces, %, #, ?, quotes, emoji); the id is never a file path
-    return url_for("article", id=id, q=q or None)
+    return url_for("article", id=id, q=q or None, offset=offset or None)
 
 
 def original_link(item: Hit | ArticleDetail) -> str | None:
@@ -147,15 +137,28 @@ def index() -> str:
                            page_links=_page_links(results, cfg) if results else [])
 
 
+def article_part(args: MultiDict, cfg: Settings) -> tuple[int, int]:
+    """``offset`` and ``limit`` (characters of the body) of an article request: a long article
+    is read in parts of at most ``article_chars`` characters."""
+    offset = int_arg(args, "offset", 0)
+    limit = int_arg(args, "limit", cfg.article_chars)
+    if offset < 0:
+        raise QueryError(f"offset must be 0 or more, not {offset}")
+    if not 1 <= limit <= cfg.article_chars:
+        raise QueryError(f"limit must be between 1 and {cfg.article_chars}, not {limit}")
+    return offset, limit
+
+
 def article(id: str) -> str:
     cfg = settings()
     q = query_text(request.args, cfg)
+    offset, limit = article_part(request.args, cfg)
     eng = engine()
-    detail = eng.article(id, q=q)
+    detail = eng.article(id, q=q, offset=offset, limit=limit)
     related = eng.related(id, n=5)
     return render_template("article.html", detail=detail, q=q, related=related,
                            paragraphs=text.paragraphs(detail.body),
-                           api_url=url_for("api_article", id=id, q=q or None))
+                           api_url=url_for("api_article", id=id, q=q or None, offset=offset or None))
 
 
 def opensearch() -> Response:
@@ -208,6 +211,7 @@ def _template_helpers() -> dict[str, Any]:
         "original_link": original_link,
         "lang_of": text.lang_of,
         "safe_link": text.safe_link,
+        "short_url": text.short_url,
         "local_date": lambda d: text.local_date(d, cfg.timezone),
         "current_q": request.args.get("q", "")[: cfg.max_query_length],
         "max_query_length": cfg.max_query_length,
