@@ -28,6 +28,7 @@ from whoosh.filedb.filestore import FileStorage
 from . import analysis
 from .config import Settings
 from .errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnwritable
+from .filestore import PositionalStorage
 from .schema import SCHEMA_VERSION
 
 META_FILE = "sou.json"
@@ -124,7 +125,7 @@ class IndexStore:
         for attempt in range(5):
             meta = meta if (meta is not None and attempt == 0) else self.require_meta()
             try:
-                return meta, whoosh_index.open_dir(str(self.dir), indexname=meta.index_name)
+                return meta, PositionalStorage(str(self.dir)).open_index(meta.index_name)
             except (FileNotFoundError, whoosh_index.EmptyIndexError):
                 meta = None
                 time.sleep(0.05 * (attempt + 1))
