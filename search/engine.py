@@ -93,11 +93,14 @@ class Engine:
                 return
             assert self._searcher is not None
             if not self._searcher.up_to_date():
-                searcher = self._searcher.refresh()
+                # A new searcher, not Searcher.refresh(): whoosh-reloaded 2.7.5's refresh keeps the
+                # readers of segments a merging commit removed (an updated article then shows twice).
+                old, searcher = self._searcher, self._ix.searcher()
                 self._table = DocTable.load(searcher)
                 self._searcher = searcher
                 self._collection = self._new_collection(searcher, self._table)
                 self._load_pinyin()
+                old.close()
 
     def _new_collection(self, searcher, table: DocTable) -> Collection:
         return Collection(searcher, table.live, table.date_seconds, self.settings.posting_cache_mb * 1024 * 1024)
