@@ -10,8 +10,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
@@ -26,7 +27,7 @@ from whoosh.util.filelock import try_for
 from whoosh.writing import SegmentWriter
 
 from . import analysis
-from .articles import DraftSkipped, SourceFile, body_key, discover, parse_file, zone
+from .articles import DraftSkipped, SourceFile, body_key, discover, is_article_path, is_folder_path, parse_file, zone
 from .codec import SouCodec
 from .config import Settings
 from .errors import ArticleError, IndexLocked, IndexOutdated, IndexUnwritable, SouError
@@ -195,18 +196,14 @@ def reindex(settings: Settings, root: str | os.PathLike | None = None, *, full: 
         configure_analysis(settings)
         warm = _WarmWorker(settings) if not summary.full and settings.workers > 1 else None
         try:
-            with _phase(summary, "discover"):
-                sources = list(discover(root_path, drafts=settings.drafts))
-            if summary.full:
-                _full(store, meta, settings, root_path, sources, summary, progress)
-            else:
-                assert meta is not None
-                _incremental(store, meta, settings, sources, summary, progress, warm)
-        except OSError as exc:
-            if exc.errno in (28, 30, 13):   # ENOSPC, EROFS, EACCES
-                raise IndexUnwritable(f"cannot write the index in {store.dir}: {exc.strerror}; "
-                                      "the previous index is unchanged") from None
-            raise
+            with _disk_errors(store):
+                with _phase(summary, "discover"):
+                    sources = list(discover(root_path, drafts=settings.drafts))
+                if summary.full:
+                    _full(store, meta, settings, root_path, sources, summary, progress)
+                else:
+                    assert meta is not None
+                    _incremental(store, meta, settings, sources, summary, progress, warm)
         finally:
             if warm is not None:
                 warm.close()
@@ -437,7 +434,8 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, root: Pa
     try:
         with _phase(summary, "analyse_and_write"):
             if workers == 1:
-                _init_builder(settings, None)
+                # not _init_builder: it ignores Ctrl-C, which in this process would outlive the build
+                _init_worker_inline(settings)
                 shards = [_build_shard(str(store.dir), name, sources)]
             else:
                 shards = _build_parallel(store, name, sources, settings, workers, progress)
@@ -520,6 +518,134 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
     store.remove_other_indexes(keep=meta.index_name)
     with _phase(summary, "state"):
         state = indexed_state(ix)
+    changed = _changed(sources, state, summary)
+    present = {s.id for s in sources}
+    removed = sorted(set(state) - present)
+    if not changed and not removed:
+        summary.documents = len(state)
+        return
+    _write_changes(store, ix, meta, settings, changed, removed, state, summary, progress, warm)
+
+
+# -- targeted updates (a watcher's batches) ------------------------------------------------------
+
+def update_files(settings: Settings, root: str | os.PathLike | None,
+                 paths: Iterable[str | os.PathLike]) -> ReindexSummary:
+    """Bring the index in step with the folder for ``paths`` alone, as they are on disk now,
+    without walking the rest of the folder: a watcher's batch (a walk of 81k files takes ~8 s,
+    and a save must be searchable within 2 s). Each path, absolute or relative to ``root``, is
+
+    - a file: indexed, or updated if it changed (unchanged size+mtime or content is skipped);
+    - a folder: synced, as if ``root`` were that folder (its articles indexed or updated, the
+      articles the index has under it that are gone deleted): a folder moved in;
+    - gone: its article and every article under it deleted: a file or a folder removed or
+      moved away.
+
+    Paths outside ``root`` and paths a reindex would skip (hidden, ``_drafts``, not Markdown)
+    are ignored. The same writer path as ``reindex`` (writer lock, broken files keep their
+    previous version, pinyin delta, ``sou.json``). Needs an index that this sou built from
+    ``root``: raises IndexMissing or IndexOutdated otherwise (``reindex`` first)."""
+    store = IndexStore(settings)
+    start = time.monotonic()
+    zone(settings.timezone)
+    with store.writer_lock():
+        meta = store.require_meta()
+        root_path = _resolve_root(root, meta, settings)
+        if Path(meta.root) != root_path:
+            raise IndexOutdated(f"the index in {store.dir} was built from {meta.root}, not {root_path}: "
+                                f"run `sou reindex {root_path}`")
+        summary = ReindexSummary(root=str(root_path), index_dir=str(store.dir), full=False)
+        configure_analysis(settings)
+        with _disk_errors(store):
+            _, ix = store.open(meta)
+            with _phase(summary, "state"):
+                rels = _relative_paths(root_path, paths, settings.drafts)
+                sources = _sources_at(root_path, rels, settings.drafts)
+                state = _entries(ix, rels)
+            changed = _changed(sources, state, summary)
+            present = {s.id for s in sources}
+            removed = sorted(set(state) - present)
+            if changed or removed:
+                _write_changes(store, ix, meta, settings, changed, removed, state, summary)
+            else:
+                summary.documents = ix.doc_count()
+    summary.seconds = time.monotonic() - start
+    return summary
+
+
+def _relative_paths(root: Path, paths: Iterable[str | os.PathLike], drafts: bool) -> list[str]:
+    """POSIX paths relative to ``root`` that a reindex would consider (as a folder or an article)."""
+    base = os.fspath(root)
+    out: set[str] = set()
+    for path in paths:
+        full = os.path.normpath(os.path.join(base, os.fspath(path)))
+        rel = os.path.relpath(full, base)
+        if rel == "." or rel.startswith(".." + os.sep) or rel == "..":
+            continue
+        rel = rel.replace(os.sep, "/")
+        if is_folder_path(rel, drafts):
+            out.add(rel)
+    return sorted(out)
+
+
+def _sources_at(root: Path, rels: list[str], drafts: bool) -> list[SourceFile]:
+    """The articles on disk now at ``rels``: the file itself, or everything under a folder."""
+    found: dict[str, SourceFile] = {}
+    for rel in rels:
+        path = root / rel
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue                       # gone: its articles are deleted
+        if stat.S_ISDIR(st.st_mode):
+            if path.is_symlink():          # discover() does not follow folder links either
+                continue
+            for source in discover(path, drafts=drafts):
+                doc_id = f"{rel}/{source.id}"
+                found[doc_id] = SourceFile(doc_id, source.path, source.size, source.mtime)
+        elif stat.S_ISREG(st.st_mode) and is_article_path(rel, drafts):
+            found[rel] = SourceFile(rel, path, st.st_size, st.st_mtime)
+    return sorted(found.values(), key=lambda s: s.id)
+
+
+def _entries(ix, rels: list[str]) -> dict[str, tuple[int, float, str]]:
+    """``indexed_state`` for the live documents whose id is one of ``rels`` or lies under one
+    of them, found through the id field's terms instead of reading every document."""
+    state: dict[str, tuple[int, float, str]] = {}
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        wanted: set[str] = set()
+        for rel in rels:
+            wanted.add(rel)
+            wanted.update(t.decode("utf-8") if isinstance(t, bytes) else t
+                          for t in reader.expand_prefix("id", rel + "/"))
+        columns = {name: reader.column_reader(name) for name in ("size", "mtime", "content_hash")}
+        for doc_id in wanted:
+            docnum = searcher.document_number(id=doc_id)
+            if docnum is None:
+                continue
+            digest = columns["content_hash"][docnum]
+            state[doc_id] = (int(columns["size"][docnum]), columns["mtime"][docnum] / 1e6,
+                             digest.decode("ascii") if isinstance(digest, bytes) else digest)
+    return state
+
+
+@contextmanager
+def _disk_errors(store: IndexStore):
+    """A full disk, a read-only or a forbidden index folder: one clear SouError."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (28, 30, 13):   # ENOSPC, EROFS, EACCES
+            raise IndexUnwritable(f"cannot write the index in {store.dir}: {exc.strerror}; "
+                                  "the previous index is unchanged") from None
+        raise
+
+
+def _changed(sources: list[SourceFile], state: dict[str, tuple[int, float, str]],
+             summary: ReindexSummary) -> list[SourceFile]:
+    """The sources that differ from what the index holds: new, or another size and mtime and
+    content hash (a file touched but not changed counts as unchanged)."""
     changed: list[SourceFile] = []
     for source in sources:
         known = state.get(source.id)
@@ -531,11 +657,15 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
             summary.unchanged += 1
         else:
             changed.append(source)
-    present = {s.id for s in sources}
-    removed = sorted(set(state) - present)
-    if not changed and not removed:
-        summary.documents = len(state)
-        return
+    return changed
+
+
+def _write_changes(store: IndexStore, ix, meta: IndexMeta, settings: Settings, changed: list[SourceFile],
+                   removed: list[str], known: Container[str], summary: ReindexSummary,
+                   progress: Progress | None = None, warm: _WarmWorker | None = None) -> None:
+    """Index ``changed``, delete ``removed``, commit, then the pinyin delta and ``sou.json``:
+    the writing half of an incremental reindex, shared with ``update_files``. ``known`` holds
+    the ids the index had before (an update, not a new article)."""
     writer = _open_writer(ix, settings)
     counts = WordCounts()
     try:
@@ -543,13 +673,13 @@ def _incremental(store: IndexStore, meta: IndexMeta, settings: Settings, sources
             if status == "ok":
                 writer.update_document(**payload)
                 _count_words(counts, payload)
-                if source.id in state:
+                if source.id in known:
                     summary.updated += 1
                 else:
                     summary.indexed += 1
                 summary.warnings.extend(f"{source.id}: {w}" for w in warnings)
             else:
-                if source.id in state:
+                if source.id in known:
                     if status == "draft":
                         writer.delete_by_term("id", source.id)
                         summary.deleted += 1
