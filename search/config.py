@@ -57,7 +57,8 @@ class Settings:
     stopwords: str = _opt("default", "Stop words dropped from unquoted queries: `default`, `none`, or a path to a file with one word per line.")
     host: str = _opt("127.0.0.1", "Address `sou serve` binds.")
     port: int = _opt(5000, "Port `sou serve` listens on.")
-    threads: int = _opt(8, "Worker threads of the WSGI server.")
+    threads: int = _opt(8, "Worker threads of the WSGI server (in each process).")
+    processes: int = _opt(0, "Server processes of `sou serve` sharing one address (0 = one per CPU core, fewer when memory is short).")
     cors_origins: str = _opt("", "Comma-separated origins allowed to call the JSON API (empty = CORS off; `*` = any).")
 
     @classmethod
