@@ -94,9 +94,17 @@ def watch(settings: Settings, root: str | os.PathLike | None = None, *, on_updat
     analysis.RUNTIME.jieba()              # loaded once, before the first save needs it
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
     batches = _Batches(settings, root_path, guard)
-    for changes in watchfiles.watch(root_path, watch_filter=_Filter(root_path, settings.drafts),
-                                    debounce=debounce_ms, step=step_ms, stop_event=stop_event,
-                                    rust_timeout=RETRY_MS, yield_on_timeout=True):
+    events = watchfiles.watch(root_path, watch_filter=_Filter(root_path, settings), debounce=debounce_ms,
+                              step=step_ms, stop_event=stop_event, rust_timeout=RETRY_MS, yield_on_timeout=True,
+                              ignore_permission_denied=True)    # discover() skips unreadable folders too
+    while True:
+        try:
+            changes = next(events)
+        except StopIteration:
+            return
+        except (OSError, RuntimeError) as exc:     # RuntimeError: watchfiles' internal errors
+            raise SouError(f"cannot watch {root_path}: {exc} (on Linux, a full inotify watch table "
+                           "is raised with sysctl fs.inotify.max_user_watches)") from None
         batches.add(path for _, path in changes)
         summary = batches.apply()
         if summary is not None and (summary.full or summary.indexed or summary.updated or summary.deleted
@@ -110,15 +118,19 @@ def watch(settings: Settings, root: str | os.PathLike | None = None, *, on_updat
 
 class _Filter:
     """Events worth a look: under the root, in no hidden folder (``.git``) and no ``_drafts``
-    (unless drafts are indexed). Whether a path is an article is decided on disk later."""
+    (unless drafts are indexed), and not in the index folder when it lies inside the articles
+    folder (each update writes there). Whether a path is an article is decided on disk later."""
 
-    def __init__(self, root: Path, drafts: bool) -> None:
+    def __init__(self, root: Path, settings: Settings) -> None:
         self.root = os.fspath(root)
-        self.drafts = drafts
+        self.drafts = settings.drafts
+        self.index = os.fspath(Path(settings.index_dir).resolve())
 
     def __call__(self, change: watchfiles.Change, path: str) -> bool:
         rel = os.path.relpath(path, self.root)
         if rel == "." or rel.startswith(".."):
+            return False
+        if path == self.index or path.startswith(self.index + os.sep):
             return False
         return is_folder_path(rel.replace(os.sep, "/"), self.drafts)
 

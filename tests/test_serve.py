@@ -205,6 +205,36 @@ def test_a_process_that_dies_is_replaced(site, tmp_path: Path) -> None:
     assert "restarting it" in server.err and "SIGKILL" in server.err
 
 
+def test_the_processes_die_with_a_killed_supervisor(site, tmp_path: Path) -> None:
+    settings, _ = site
+    server = Server("--index", settings.index_dir, "--port", str(free_port()), "--processes", "2", cwd=tmp_path)
+    server.started()
+    kids = children(server.proc.pid)
+    assert len(kids) == 2
+    server.finish(signal.SIGKILL)                 # kill -9: no chance to stop them itself
+    wait_for(lambda: not any(alive(kid) for kid in kids), "the orphaned processes exit")
+
+
+def test_processes_started_before_the_first_reindex_pick_it_up(settings_factory, tmp_path: Path) -> None:
+    settings = settings_factory(workers=1)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    server = Server("--index", settings.index_dir, "--port", str(port), "--processes", "2", cwd=tmp_path)
+    try:
+        server.started()
+        assert any("run `sou reindex PATH` first (the server answers 503 until then)" in ln for ln in server.lines)
+        kids = children(server.proc.pid)
+        status, body = get(base + "api/health")
+        assert status == 503 and body["error"]["code"] == "index_missing"
+        reindex(settings, EXAMPLES)
+        for kid in kids:
+            with stopped(kids - {kid}):
+                wait_for(lambda: get(search_url(base, "貓"))[0] == 200, f"process {kid} opens the new index")
+    finally:
+        code = server.finish()
+    assert code == 0, server.err
+
+
 def test_one_process_serves_in_process(site, tmp_path: Path) -> None:
     settings, _ = site
     port = free_port()
