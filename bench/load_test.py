@@ -1,15 +1,23 @@
-"""Load test: `sou serve` under wrk on loopback, with the server's memory watched (issue 5).
+"""Load test: `sou serve` under wrk on loopback, with the server's memory watched (issues 5, 14).
 
-Starts ``sou serve`` (waitress) on 127.0.0.1 on a free port over an existing index, sends each
-benchmark query once (warm-up), then runs a bounded wrk loop (default ``-t2 -c16 -d60s --latency``)
-whose Lua script cycles through the queries of bench/queries.py as ``/api/search?q=…`` requests.
-While wrk runs, the server's resident memory (VmRSS in /proc/PID/status) is sampled every
-second. Reported: requests/s, latency percentiles (p99 above all), non-2xx responses and socket
-errors (target: none), and the RSS growth between the mean of the first and of the last 10 s
-(target: < 10 %). JSON on stdout (and in bench/results/load_test-<corpus>.json), then a table.
+Starts ``sou serve --processes N`` (waitress, N pre-forked processes) on 127.0.0.1 on a free port
+over an existing index, sends each benchmark query once (warm-up), then runs a bounded wrk loop
+(default ``-t2 -c16 -d60s --latency``) whose Lua script cycles through the queries of
+bench/queries.py as ``/api/search?q=…`` requests. While wrk runs, the memory of the server's
+processes (the supervisor and its children) is sampled every second: RSS summed over them
+(which counts shared pages once per process) and PSS from /proc/PID/smaps_rollup (each shared
+page split between its sharers, so the sum is the real footprint). Reported: requests/s,
+latency percentiles (p99 above all), non-2xx responses and socket errors (target: none), and
+the RSS growth between the mean of the first and of the last 10 s (target: < 10 %).
+
+``--compare 1,2`` runs the whole test once per process count in the same run and reports the
+ratios against the first (issue 14's targets on 2 cores: 2 processes >= 1.6x the requests/s of
+1, p99 <= 250 ms, 0 errors, memory <= 1.5x). JSON on stdout (and in
+bench/results/load_test-<corpus>.json), then a table.
 
     python bench/load_test.py [--corpus corpus|corpus_zh] [--index DIR] [--duration 60s]
-                              [--connections 16] [--threads 2] [--server-threads 8] [--strict]
+                              [--connections 16] [--threads 2] [--server-threads 8]
+                              [--processes N | --compare 1,2] [--strict]
 
 The index is never built here (that takes minutes): without one, the script says how to build
 it and exits with status 2. wrk is the Debian package (``apt-get install -y wrk``).
@@ -44,6 +52,7 @@ from bench.queries import queries_for
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 TARGETS = {"errors": 0, "rss_growth_pct_max": 10.0}
+COMPARE_TARGETS = {"speedup_min": 1.6, "p99_ms_max": 250.0, "memory_ratio_max": 1.5}
 WINDOW_S = 10.0          # RSS is compared between the first and the last this many seconds
 MARK = "SOU_WRK "
 
@@ -86,13 +95,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", default="60s", help="wrk duration: 60s, 2m, ... (default 60s)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--server-threads", type=int, default=8, help="waitress threads of `sou serve` (default 8)")
+    parser.add_argument("--server-threads", type=int, default=8, help="waitress threads per process of `sou serve` (default 8)")
+    parser.add_argument("--processes", type=int, default=1, help="`sou serve --processes N` (default 1)")
+    parser.add_argument("--compare", help="comma-separated process counts to run one after the other, e.g. 1,2")
     parser.add_argument("--timeout", default="10s", help="wrk per-request timeout (default 10s)")
     parser.add_argument("--no-warmup", action="store_true", help="skip sending every query once before wrk")
     parser.add_argument("--json-out", type=Path, help="where to save the JSON (default bench/results/load_test-<corpus>.json)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     args.index = args.index or data_dir() / f"index-{args.corpus}"
+    try:
+        args.counts = [int(n) for n in args.compare.split(",")] if args.compare else [args.processes]
+    except ValueError:
+        parser.error(f"--compare {args.compare!r} is not a list of process counts such as 1,2")
+    if any(n < 1 for n in args.counts):
+        parser.error("process counts must be 1 or more")
     try:
         args.seconds = duration_seconds(args.duration)
     except ValueError as exc:
@@ -147,21 +164,58 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and its live descendants (the supervisor and its server processes)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo += parents.get(current, [])
+    return out
+
+
+def memory_mb(pid: int) -> dict[str, float] | None:
+    """RSS and PSS summed over the process tree of ``pid`` (smaps_rollup, Linux 4.14+), MB."""
+    rss = pss = 0.0
+    found = 0
+    for member in tree_pids(pid):
+        try:
+            text = Path(f"/proc/{member}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        values = {ln.split(":")[0]: int(ln.split()[1]) for ln in text.splitlines()[1:] if ln.split()[1:2] and ln.split()[1].isdigit()}
+        rss += values.get("Rss", 0) / 1024
+        pss += values.get("Pss", 0) / 1024
+        found += 1
+    return {"rss_mb": round(rss, 1), "pss_mb": round(pss, 1), "processes": found} if found else None
+
+
 class RssSampler(threading.Thread):
-    """VmRSS of one process once a second: (seconds since start, MB)."""
+    """Summed RSS and PSS of a server's processes once a second: (seconds since start, MB)."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.samples: list[tuple[float, float]] = []
+        self.pss: list[tuple[float, float]] = []
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         start = time.monotonic()
         while not self._stop_event.is_set():
-            value = rss_mb(self.pid)
+            value = memory_mb(self.pid)
             if value is not None:
-                self.samples.append((round(time.monotonic() - start, 2), round(value, 1)))
+                at = round(time.monotonic() - start, 2)
+                self.samples.append((at, value["rss_mb"]))
+                self.pss.append((at, value["pss_mb"]))
             self._stop_event.wait(1.0)
 
     def stop(self) -> None:
@@ -183,10 +237,11 @@ def rss_growth(samples: list[tuple[float, float]], seconds: float) -> dict[str, 
             "min_mb": min(v for _, v in samples), "max_mb": max(v for _, v in samples), "samples": len(samples)}
 
 
-def start_server(index: Path, port: int, threads: int, workdir: Path) -> tuple[subprocess.Popen, Path]:
-    server_log = workdir / "serve.log"
+def start_server(index: Path, port: int, threads: int, workdir: Path,
+                 processes: int = 1) -> tuple[subprocess.Popen, Path]:
+    server_log = workdir / f"serve-{processes}.log"
     cmd = [sys.executable, "-m", "search.cli", "serve", "--index", str(index), "--host", "127.0.0.1",
-           "--port", str(port), "--threads", str(threads)]
+           "--port", str(port), "--threads", str(threads), "--processes", str(processes)]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     with open(server_log, "wb") as out:
         # cwd: an empty folder, so no sou.toml of the caller's changes the settings
@@ -237,49 +292,34 @@ def wrk_version() -> str:
     return (out.stdout + out.stderr).strip().splitlines()[0] if (out.stdout + out.stderr).strip() else "wrk"
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if not (args.index / "sou.json").is_file():
-        log(f"no sou index at {args.index}. Build it first (it takes a few minutes), for example:\n"
-            f"  python bench/index_bench.py --corpus {args.corpus} --no-classic   # builds {data_dir() / ('index-' + args.corpus)}\n"
-            f"or, from an unpacked corpus:\n"
-            f"  sou reindex /tmp/{args.corpus}/posts --index {args.index}\n"
-            f"then run this script again (or pass --index DIR).")
-        return 2
-    if shutil.which("wrk") is None:
-        log("wrk is not installed: apt-get install -y wrk")
-        return 2
-    paths = query_paths(args.corpus)
-    report: dict[str, Any] = {
-        "benchmark": "load_test", "corpus": args.corpus, "index": str(args.index), "queries": len(paths),
-        "wrk": {"threads": args.threads, "connections": args.connections, "duration": args.duration,
-                "timeout": args.timeout, "version": wrk_version()},
-        "server_threads": args.server_threads, "targets": TARGETS, "machine": {"before": machine_load()},
-    }
-    workdir = Path(tempfile.mkdtemp(prefix="sou-load-"))
+def run_once(args: argparse.Namespace, paths: list[str], processes: int, workdir: Path) -> dict[str, Any]:
+    """One server with ``processes`` processes, warmed up, then wrk; the figures of that run."""
+    report: dict[str, Any] = {"processes": processes, "machine": {"before": machine_load()}}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc, server_log = start_server(args.index, port, args.server_threads, workdir)
+    proc, server_log = start_server(args.index, port, args.server_threads, workdir, processes)
     sampler: RssSampler | None = None
     try:
         started = time.monotonic()
         health = wait_healthy(proc, base, server_log)
         report["startup_s"] = round(time.monotonic() - started, 2)
         report["documents"] = health.get("documents")
-        report["rss_idle_mb"] = round(rss_mb(proc.pid) or 0, 1)
+        report["memory_idle"] = memory_mb(proc.pid)
         if not args.no_warmup:
             statuses: dict[str, int] = {}
-            for path in paths:
-                status, _ = get(base + path, timeout=60)
-                statuses[str(status)] = statuses.get(str(status), 0) + 1
+            for _ in range(processes):        # every process sees every query once (the kernel picks one)
+                for path in paths:
+                    status, _ = get(base + path, timeout=60)
+                    statuses[str(status)] = statuses.get(str(status), 0) + 1
             report["warmup_statuses"] = statuses
-            report["rss_after_warmup_mb"] = round(rss_mb(proc.pid) or 0, 1)
+            report["memory_after_warmup"] = memory_mb(proc.pid)
         script = workdir / "queries.lua"
         script.write_text(LUA % {"paths": ",\n".join(f'  "{p}"' for p in paths), "mark": MARK}, encoding="utf-8")
         sampler = RssSampler(proc.pid)
         sampler.start()
         result, wrk_text = run_wrk(args, base, script)
         sampler.stop()
+        report["memory_after"] = memory_mb(proc.pid)
         if proc.poll() is not None:
             raise RuntimeError(f"`sou serve` died under load:\n{server_log.read_text(errors='replace')[-3000:]}")
         status_after, _ = get(base + "/api/health", timeout=30)
@@ -300,7 +340,9 @@ def main(argv: list[str] | None = None) -> int:
         "socket_errors": errors,
         "health_after": status_after,
         "rss": growth,
+        "pss": rss_growth(sampler.pss, seconds),
         "rss_samples": sampler.samples,
+        "pss_samples": sampler.pss,
         "wrk_output": wrk_text.replace(MARK, "").strip().splitlines(),
         "server_log_tail": server_log.read_text(errors="replace").splitlines()[-5:],
     })
@@ -309,20 +351,79 @@ def main(argv: list[str] | None = None) -> int:
         "rss_growth_under_10pct": growth["growth_pct"] is not None and growth["growth_pct"] < TARGETS["rss_growth_pct_max"],
     }
     report["machine"]["after"] = machine_load()
-    shutil.rmtree(workdir, ignore_errors=True)
+    return report
+
+
+def compare(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each later run against the first: throughput and memory ratios, and issue 14's targets."""
+    base = runs[0]
+    out: dict[str, Any] = {}
+    for run in runs[1:]:
+        speedup = run["requests_per_s"] / base["requests_per_s"] if base["requests_per_s"] else None
+        rss_ratio = run["rss"]["last_mb"] / base["rss"]["last_mb"] if base["rss"]["last_mb"] else None
+        pss_ratio = run["pss"]["last_mb"] / base["pss"]["last_mb"] if base["pss"]["last_mb"] else None
+        out[f"{run['processes']}_vs_{base['processes']}"] = {
+            "speedup": round(speedup, 2) if speedup else None,
+            "rss_ratio": round(rss_ratio, 2) if rss_ratio else None,
+            "pss_ratio": round(pss_ratio, 2) if pss_ratio else None,
+            "met": {
+                "speedup": speedup is not None and speedup >= COMPARE_TARGETS["speedup_min"],
+                "p99": run["latency_ms"]["p99"] <= COMPARE_TARGETS["p99_ms_max"],
+                "no_errors": run["met"]["no_errors"],
+                "memory_pss": pss_ratio is not None and pss_ratio <= COMPARE_TARGETS["memory_ratio_max"],
+            },
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not (args.index / "sou.json").is_file():
+        log(f"no sou index at {args.index}. Build it first (it takes a few minutes), for example:\n"
+            f"  python bench/index_bench.py --corpus {args.corpus} --no-classic   # builds {data_dir() / ('index-' + args.corpus)}\n"
+            f"or, from an unpacked corpus:\n"
+            f"  sou reindex /tmp/{args.corpus}/posts --index {args.index}\n"
+            f"then run this script again (or pass --index DIR).")
+        return 2
+    if shutil.which("wrk") is None:
+        log("wrk is not installed: apt-get install -y wrk")
+        return 2
+    paths = query_paths(args.corpus)
+    workdir = Path(tempfile.mkdtemp(prefix="sou-load-"))
+    try:
+        runs = [run_once(args, paths, n, workdir) for n in args.counts]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    report: dict[str, Any] = {
+        "benchmark": "load_test", "corpus": args.corpus, "index": str(args.index), "queries": len(paths),
+        "wrk": {"threads": args.threads, "connections": args.connections, "duration": args.duration,
+                "timeout": args.timeout, "version": wrk_version()},
+        "server_threads": args.server_threads, "targets": TARGETS,
+    }
+    if len(runs) == 1:
+        report.update(runs[0])
+    else:
+        report.update({"compare_targets": COMPARE_TARGETS, "runs": runs, "comparison": compare(runs)})
     out = args.json_out or RESULTS_DIR / f"load_test-{args.corpus}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    dump_json({k: v for k, v in report.items() if k not in ("rss_samples", "wrk_output")})
+    hidden = ("rss_samples", "pss_samples", "wrk_output")
+    dump_json({k: v for k, v in report.items() if k not in hidden and k != "runs"}
+              | ({"runs": [{k: v for k, v in r.items() if k not in hidden} for r in runs]} if len(runs) > 1 else {}))
+    columns = ["processes", "documents", "conns", "s", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "non-2xx",
+               "sock err", "RSS sum MB", "PSS sum MB", "RSS +%", "load before"]
     print_table([{
-        "corpus": args.corpus, "documents": report["documents"], "conns": args.connections, "s": report["seconds"],
-        "requests": report["requests"], "req/s": report["requests_per_s"], "p50 ms": lat["p50"], "p99 ms": lat["p99"],
-        "max ms": lat["max"], "non-2xx": result["non_2xx"], "sock err": sum(errors.values()),
-        "RSS first MB": growth["first_mb"], "RSS last MB": growth["last_mb"], "RSS +%": growth["growth_pct"],
-    }], ["corpus", "documents", "conns", "s", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "non-2xx",
-         "sock err", "RSS first MB", "RSS last MB", "RSS +%"], title=f"sou serve under wrk ({args.duration})")
+        "processes": r["processes"], "documents": r["documents"], "conns": args.connections, "s": r["seconds"],
+        "requests": r["requests"], "req/s": r["requests_per_s"], "p50 ms": r["latency_ms"]["p50"],
+        "p99 ms": r["latency_ms"]["p99"], "max ms": r["latency_ms"]["max"], "non-2xx": r["non_2xx"],
+        "sock err": sum(r["socket_errors"].values()), "RSS sum MB": r["rss"]["last_mb"], "PSS sum MB": r["pss"]["last_mb"],
+        "RSS +%": r["rss"]["growth_pct"], "load before": r["machine"]["before"]["loadavg"][0],
+    } for r in runs], columns, title=f"sou serve under wrk ({args.duration}, {args.corpus})")
+    for name, c in report.get("comparison", {}).items():
+        log(f"{name}: {c['speedup']}x requests/s, RSS x{c['rss_ratio']}, PSS x{c['pss_ratio']}; targets met: {c['met']}")
     log(f"saved {out}")
-    return 1 if args.strict and not all(report["met"].values()) else 0
+    met = [r["met"] for r in runs] + [c["met"] for c in report.get("comparison", {}).values()]
+    return 1 if args.strict and not all(all(m.values()) for m in met) else 0
 
 
 if __name__ == "__main__":

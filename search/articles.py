@@ -147,6 +147,26 @@ def discover(root: str | os.PathLike, drafts: bool = False) -> Discovery:
     return Discovery(found, problems)
 
 
+def is_folder_path(rel: str, drafts: bool = False) -> bool:
+    """Whether ``discover`` would enter the folder ``rel`` (a POSIX path relative to the
+    articles root): no hidden part, no ``_drafts`` part unless ``drafts``. A watcher asks this
+    (and ``is_article_path``) about every path it hears of, so a save, an editor's temp file
+    (``.x.md.swp``, ``x.md~``, ``.#x.md``, ``4913``) or a change under ``.git`` is judged by the
+    same rules as a reindex."""
+    parts = rel.split("/")
+    if any(not part or part.startswith(".") for part in parts):
+        return False
+    return drafts or "_drafts" not in parts
+
+
+def is_article_path(rel: str, drafts: bool = False) -> bool:
+    """Whether ``discover`` would list ``rel`` as an article, by its name alone (see
+    ``is_folder_path``)."""
+    folder, _, name = rel.rpartition("/")
+    return (not folder or is_folder_path(folder, drafts)) and bool(name) and not name.startswith(".") \
+        and name.lower().endswith(EXTENSIONS)
+
+
 def zone(name: str) -> dt.tzinfo:
     try:
         return ZoneInfo(name) if name and name.upper() != "UTC" else dt.UTC

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -220,15 +221,54 @@ def stats(ctx, index_dir, as_json):
 @main.command()
 @index_option
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
-@click.option("--port", type=int, help="Port (default 5000).")
-@click.option("--threads", type=int, help="Server threads (default 8).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default 5000; 0 = any free port).")
+@click.option("--processes", type=click.IntRange(min=1),
+              help="Server processes sharing the address (default: one per CPU core).")
+@click.option("--threads", type=click.IntRange(min=1), help="Threads per process (default 8).")
+@click.option("--watch", is_flag=True, help="Also keep the index current as the articles folder changes.")
 @click.pass_context
 @handle_errors
-def serve(ctx, index_dir, host, port, threads):
+def serve(ctx, index_dir, host, port, processes, threads, watch):
     """Serve the search page and JSON API with a production WSGI server (waitress)."""
     from web.server import serve as run
 
-    run(_settings(ctx, index_dir=index_dir, host=host, port=port, threads=threads))
+    settings = _settings(ctx, index_dir=index_dir, host=host, port=port, threads=threads, processes=processes)
+    try:
+        run(settings, watch=watch, echo=click.echo)
+    except KeyboardInterrupt:          # Ctrl-C before the server was up
+        click.echo("sou: stopped")
+
+
+@main.command("watch")
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@index_option
+@click.option("--drafts", is_flag=True, default=None, help="Also index _drafts folders and draft posts.")
+@click.option("--timezone", help="Zone for dates without one (default UTC).")
+@click.pass_context
+@handle_errors
+def watch_cmd(ctx, path, index_dir, drafts, timezone):
+    """Keep the index current while files under PATH change, until Ctrl-C (builds it first if needed)."""
+    import time
+
+    from .watch import articles_root, describe
+    from .watch import watch as run
+
+    settings = _settings(ctx, index_dir=index_dir, drafts=drafts, timezone=timezone)
+    root = articles_root(settings, path)
+    click.echo(f"sou: watching {root} (index {settings.index_dir}); Ctrl-C stops")
+
+    def report(summary) -> None:
+        click.echo(f"sou: {time.strftime('%H:%M:%S')} {describe(summary)}")
+
+    signal.signal(signal.SIGTERM, _interrupt)      # `kill` stops it as cleanly as Ctrl-C
+    try:
+        run(settings, root, on_update=report)
+    except KeyboardInterrupt:
+        click.echo("sou: stopped watching")
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command("eval")

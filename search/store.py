@@ -88,7 +88,11 @@ def now_iso() -> str:
 class PositionalFile(StructFile):
     """A read-only segment file where every read is positional (``os.pread``) and each thread
     has its own file position, so Whoosh's seek-then-read code paths (term look-ups, stored
-    fields, columns) are safe from any number of threads at once."""
+    fields, columns) are safe from any number of threads at once, and from forked processes:
+    ``sou serve --processes N`` opens the index before forking, and a forked child inherits the
+    parent's open file descriptions, with ONE kernel file offset each: with Whoosh's own
+    seek-then-read, a seek in one process moved the others' reads (wrong bytes, then decoding
+    errors; tests/test_filestore.py)."""
 
     def __init__(self, fileobj, name=None, onclose=None) -> None:
         super().__init__(fileobj, name=name, onclose=onclose)

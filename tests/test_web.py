@@ -583,12 +583,26 @@ def test_create_app_opens_nothing_until_a_request(tmp_path, cfg):
 
 
 def test_serve_runs_waitress_with_the_settings(monkeypatch, tmp_path, cfg):
-    calls = []
-    monkeypatch.setattr(web.server.waitress, "serve", lambda app, **kw: calls.append((app, kw)))
-    web.server.serve(cfg(tmp_path, host="127.0.0.1", port=5099, threads=3))
-    (app, kw), = calls
-    assert kw == {"host": "127.0.0.1", "port": 5099, "threads": 3, "ident": "sou"}
+    """One process: waitress in this process on the socket serve() bound (tests/test_serve.py
+    runs the real thing, with more processes, as a user would)."""
+    calls, lines = [], []
+
+    class Recorder:
+        def __init__(self, app, **kw) -> None:
+            calls.append((app, kw, kw["sockets"][0].getsockname()))
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(web.server.waitress, "create_server", Recorder)
+    web.server.serve(cfg(tmp_path, host="127.0.0.1", port=0, threads=3, processes=1), echo=lines.append)
+    (app, kw, (host, port)), = calls
+    assert {k: v for k, v in kw.items() if k != "sockets"} == {"threads": 3, "ident": "sou"}
+    assert host == "127.0.0.1" and port > 0
+    assert kw["sockets"][0].fileno() == -1            # closed when the server stopped
     assert app.test_client().get("/api/health").status_code == 503
+    assert lines[-2:] == [f"sou: serving http://127.0.0.1:{port}/ (1 process × 3 threads, index {tmp_path})",
+                          "sou: stopped"]
 
 
 # -- display helpers ---------------------------------------------------------------------------

@@ -33,6 +33,10 @@ class EngineHolder:
                 engine = self._engine
         return engine
 
+    @property
+    def is_open(self) -> bool:
+        return self._engine is not None
+
     def close(self) -> None:
         with self._lock:
             if self._engine is not None:
