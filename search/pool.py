@@ -32,7 +32,6 @@ from whoosh.system import pack_ushort
 from .codec import TERMINFO_DTYPE, encode_lists, tfs_of_values
 
 STRING_BASE = 0x110000              # ids below this are Unicode code points (n-gram characters)
-_ARRAY_OVERHEAD = 112               # bytes of a small numpy array object, whatever it holds
 _TUPLE_OVERHEAD = 150               # a (term, doc, value) tuple of ints in a list
 BATCH_OCCURRENCES = 250_000         # postings (or positions) encoded at once: bounds memory
 _LENGTHS = struct.Struct("!ii")
@@ -72,19 +71,25 @@ class _Run:
 
 @dataclass
 class FieldPool:
-    """One field's postings of this segment."""
+    """One field's postings of this segment.
+
+    Postings go into three int32 buffers that grow by doubling and are reused after each
+    spill: per-document arrays (three small numpy objects a field a document) fragmented the
+    heap so that a worker kept growing although the pool itself stayed within its budget."""
 
     name: str
     positional: bool
     textual: bool = True           # terms are text (else raw bytes: dates, numbers)
     vocab: dict = field(default_factory=dict)       # str (or bytes) -> term id
     words: list = field(default_factory=list)
-    terms: list[np.ndarray] = field(default_factory=list)       # int32 term ids
-    docs: list[np.ndarray] = field(default_factory=list)        # int32
-    values: list[np.ndarray] = field(default_factory=list)      # int32 frequency or position
+    buffer: np.ndarray = field(default_factory=lambda: np.empty((0, 3), dtype=np.int32))  # term, doc, value
+    size: int = 0                  # rows of buffer in use
     runs: list[_Run] = field(default_factory=list)
-    nbytes: int = 0
     pending: list[tuple[int, int, int]] = field(default_factory=list)   # one-posting adds, batched
+
+    @property
+    def nbytes(self) -> int:
+        return self.buffer.nbytes + _TUPLE_OVERHEAD * len(self.pending)
 
     def ids(self, words: list[str]) -> list[int]:
         """Term ids of ``words`` (new words get new ids)."""
@@ -101,46 +106,48 @@ class FieldPool:
                     ids[i] = found
         return ids
 
-    def append(self, terms: np.ndarray, docs: np.ndarray, values: np.ndarray) -> None:
-        self.terms.append(terms.astype(np.int32, copy=False))
-        self.docs.append(docs.astype(np.int32, copy=False))
-        self.values.append(values.astype(np.int32, copy=False))
-        self.nbytes += 12 * len(terms) + 3 * _ARRAY_OVERHEAD
+    def append(self, terms, docs, values) -> None:
+        n = len(terms)
+        end = self.size + n
+        if end > len(self.buffer):
+            grown = np.empty((max(end, 2 * len(self.buffer), 4096), 3), dtype=np.int32)
+            grown[:self.size] = self.buffer[:self.size]
+            self.buffer = grown
+        rows = self.buffer[self.size:end]
+        rows[:, 0] = terms
+        rows[:, 1] = docs
+        rows[:, 2] = values
+        self.size = end
 
     def append_one(self, term: int, doc: int, value: int) -> None:
-        """One posting (keyword fields, merges): kept in a list and turned into arrays in
-        thousands, since three small arrays a posting cost more than the postings."""
+        """One posting (keyword fields, merges): kept in a list and added in thousands."""
         self.pending.append((term, doc, value))
-        self.nbytes += _TUPLE_OVERHEAD
         if len(self.pending) >= 4096:
             self.flush_pending()
 
     def flush_pending(self) -> None:
         if self.pending:
             block = np.array(self.pending, dtype=np.int64)
-            self.nbytes -= _TUPLE_OVERHEAD * len(self.pending)
             self.pending = []
             self.append(block[:, 0], block[:, 1], block[:, 2])
 
     def spill(self, folder: str) -> None:
-        """Sort what is in memory by term (stable: documents stay in order) into a run file,
-        one array at a time so that the copies never all exist at once."""
+        """Sort what is in memory by term (stable: documents stay in order) into a run file;
+        the buffer is kept for what comes next."""
         self.flush_pending()
-        if not self.terms:
+        if not self.size:
             return
-        run = _Run(os.path.join(folder, f"{self.name}-{len(self.runs)}"), sum(len(t) for t in self.terms))
-        terms = np.concatenate(self.terms)
-        self.terms = []
-        order = np.argsort(terms, kind="stable")
-        terms[order].tofile(run.path("terms"))
-        del terms
-        for part in ("docs", "values"):
-            chunks = getattr(self, part)
-            setattr(self, part, [])
-            np.concatenate(chunks)[order].tofile(run.path(part))
-            del chunks
+        used = self.buffer[:self.size]
+        run = _Run(os.path.join(folder, f"{self.name}-{len(self.runs)}"), self.size)
+        order = np.argsort(used[:, 0], kind="stable")
+        for column, part in enumerate(("terms", "docs", "values")):
+            used[order, column].tofile(run.path(part))
         self.runs.append(run)
-        self.nbytes = 0
+        self.size = 0
+
+    def release(self) -> None:
+        self.buffer = np.empty((0, 3), dtype=np.int32)
+        self.size = 0
 
     def term_bytes(self, term_id: int) -> bytes:
         if term_id < STRING_BASE:
@@ -160,6 +167,7 @@ class PostingPool:
         self._tempdir = tempdir
         self._folder: str | None = None
         self.count = 0              # postings added (occurrences for positional fields)
+        self._since = 0
 
     # -- adding ---------------------------------------------------------------------------------
     def _field(self, name: str) -> FieldPool:
@@ -177,7 +185,7 @@ class PostingPool:
             return
         pool = self._field(name)
         ids, counts = np.unique(np.array(pool.ids(words), dtype=np.int64), return_counts=True)
-        pool.append(ids, np.full(len(ids), docnum, dtype=np.int64), counts.astype(np.int64))
+        pool.append(ids, docnum, counts)
         self._added(len(ids))
 
     def add_positions(self, name: str, docnum: int, terms: np.ndarray | list, positions: np.ndarray | list) -> None:
@@ -186,7 +194,7 @@ class PostingPool:
         if not len(terms):
             return
         pool = self._field(name)
-        pool.append(terms, np.full(len(terms), docnum, dtype=np.int64), np.asarray(positions, dtype=np.int64))
+        pool.append(terms, docnum, positions)
         self._added(len(terms))
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
@@ -204,10 +212,15 @@ class PostingPool:
 
     def _added(self, n: int) -> None:
         self.count += n
-        if self.budget and sum(p.nbytes for p in self.fields.values()) > self.budget:
-            folder = self.folder()
-            for pool in self.fields.values():
-                pool.spill(folder)
+        self._since += n
+        # Checking the budget costs a sum over the fields: every few thousand postings is enough.
+        if self._since >= 4096:
+            self._since = 0
+            if self.budget and sum(p.size * 12 + len(p.pending) * _TUPLE_OVERHEAD
+                                   for p in self.fields.values()) > self.budget:
+                folder = self.folder()
+                for pool in self.fields.values():
+                    pool.spill(folder)
 
     def folder(self) -> str:
         if self._folder is None:
@@ -229,6 +242,7 @@ class PostingPool:
         for name in sorted(self.fields):
             pool = self.fields[name]
             pool.spill(self.folder())
+            pool.release()
             if not pool.runs:
                 continue
             fieldwriter.start_field(name, self.schema[name])
