@@ -7,12 +7,17 @@ A term's posting list in one segment is one run of bytes:
 * document numbers are stored as gaps from the previous one (the first is the term info's
   ``minid``), each gap in 1, 2 or 4 bytes, the width chosen per list from its largest gap;
 * term frequencies in 1, 2 or 4 bytes, or not at all when every one is 1 (most lists);
-* positions (positional fields only): each posting's first position, then the gaps between a
-  posting's later positions, each number in 1 to 4 bytes of its own, with a 2-bit width per
-  number in a control section before them ("Stream VByte"): a character's positions mix large
-  numbers (where an article first uses it) and small ones (its later uses), and a width per
-  list spent 2 bytes on every one of them;
+* positions (positional fields only), posting by posting: its first position, then the gaps
+  to its next ones, each number in 1 to 4 bytes of its own, with a 2-bit width per number in a
+  control section before them ("Stream VByte"): a character's positions mix large numbers
+  (where an article first uses it) and small ones (its later uses), and a width per list spent
+  2 bytes on every one of them;
 * ``codes`` says which widths the first two sections use.
+
+A list too long to encode at once (a common character of a big corpus: a million positions in
+one segment) is written as blocks, each encoded like a list of its own: its ``codes`` byte has
+``BLOCKED`` set and is followed by the block count and, per block, its document frequency,
+first document and byte length. Encoding memory is then bounded by a block, not by a term.
 
 Each list's term info (``SouTermInfo``, in the segment's terms file) is 24 bytes: document
 frequency, first id, total frequency, and where the list is.
@@ -44,6 +49,8 @@ from whoosh.system import pack_uint, unpack_uint
 WIDTHS = np.array([1, 2, 4], dtype=np.int64)             # width of a gap class
 TF_WIDTHS = np.array([0, 1, 2, 4], dtype=np.int64)       # class 0: every frequency is 1
 _DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
+BLOCKED = 0x80
+_BLOCK = struct.Struct("<III")          # document frequency, first document, byte length
 
 # A term's entry in the terms file: what sou reads (see SouTermInfo).
 TERMINFO_DTYPE = np.dtype([("df", "<u4"), ("minid", "<u4"), ("weight", "<f4"), ("length", "<u4"), ("offset", "<u8")])
@@ -58,24 +65,15 @@ def _width_class_4(values: np.ndarray) -> np.ndarray:
     return (values >= 1 << 8).astype(np.int64) + (values >= 1 << 16) + (values >= 1 << 24)
 
 
-def _position_stream(positions: np.ndarray, tfs: np.ndarray, first: np.ndarray, df: np.ndarray):
-    """The numbers a list stores for its positions, term by term: every posting's first
-    position, then the gaps between each posting's later positions; and how many per term."""
-    starts = np.cumsum(tfs) - tfs                       # each posting's first position
-    later = np.ones(len(positions), dtype=bool)
-    later[starts] = False
-    npos = np.add.reduceat(tfs, first)
-    pos_first = np.cumsum(npos) - npos
-    term_of_posting = np.repeat(np.arange(len(first)), df)
+def _position_numbers(positions: np.ndarray, tfs: np.ndarray) -> np.ndarray:
+    """The numbers a list stores for its positions, in posting order: each posting's first
+    position, then the gaps to its next ones."""
     values = np.empty(len(positions), dtype=np.int64)
-    values[pos_first[term_of_posting] + np.arange(len(tfs)) - first[term_of_posting]] = positions[starts]
-    where = np.flatnonzero(later)
-    if len(where):
-        term_of_position = np.repeat(term_of_posting, tfs)[where]
-        before = np.concatenate(([0], np.cumsum(later)))            # later positions before an index
-        rank = before[where] - before[pos_first[term_of_position]]
-        values[pos_first[term_of_position] + df[term_of_position] + rank] = positions[where] - positions[where - 1]
-    return values, npos
+    values[0:1] = positions[0:1]
+    np.subtract(positions[1:], positions[:-1], out=values[1:])
+    starts = np.cumsum(tfs) - tfs
+    values[starts] = positions[starts]
+    return values
 
 
 @dataclass
@@ -139,13 +137,12 @@ def encode_lists(bounds: np.ndarray, docs: np.ndarray, tfs: np.ndarray,
     codes = id_class | (tf_class << 2)
     lengths = 1 + (df - 1) * wid + df * wtf
     if positions is not None:
-        positions = np.asarray(positions, dtype=np.int64)
-        stream, npos = _position_stream(positions, tfs, first, df)
-        value_class = _width_class_4(stream)
-        value_width = value_class + 1
+        stream = _position_numbers(np.asarray(positions, dtype=np.int64), tfs)
+        value_class = _width_class_4(stream).astype(np.int8)
+        npos = np.add.reduceat(tfs, first)
         pos_first = np.cumsum(npos) - npos               # where each term's numbers start
         ctrl_len = (npos + 3) // 4
-        data_len = np.add.reduceat(value_width, pos_first)
+        data_len = np.add.reduceat(value_class.astype(np.int64), pos_first) + npos
         lengths = lengths + ctrl_len + data_len
     offsets = np.cumsum(lengths) - lengths
     out = np.zeros(int(lengths.sum()), dtype=np.uint8)
@@ -162,12 +159,17 @@ def encode_lists(bounds: np.ndarray, docs: np.ndarray, tfs: np.ndarray,
     _scatter(out, tf_start[term_of] + (k - first[term_of]) * wtf[term_of], tfs, tf_class[term_of], TF_WIDTHS)
     if positions is not None:
         ctrl_start = tf_start + df * wtf
-        value_term = np.repeat(np.arange(n_terms), npos)
+        value_term = np.repeat(np.arange(n_terms, dtype=np.int32), npos)
         i = np.arange(len(stream)) - pos_first[value_term]          # index within its term
-        np.bitwise_or.at(out, ctrl_start[value_term] + i // 4, (value_class << (2 * (i % 4))).astype(np.uint8))
-        ends = np.cumsum(value_width)
-        within = ends - value_width - (ends - value_width)[pos_first][value_term]
-        _scatter(out, ctrl_start[value_term] + ctrl_len[value_term] + within, stream, value_class, np.arange(1, 5))
+        np.bitwise_or.at(out, ctrl_start[value_term] + i // 4,
+                         (value_class.astype(np.uint8) << (2 * (i % 4)).astype(np.uint8)))
+        del i
+        width_end = np.cumsum(value_class, dtype=np.int64) + np.arange(1, len(stream) + 1)
+        dest = width_end - (value_class + 1)                          # bytes before it, all terms
+        dest -= dest[pos_first][value_term]                           # ... within its term
+        dest += (ctrl_start + ctrl_len)[value_term]
+        del width_end, value_term
+        _scatter(out, dest, stream, value_class, np.arange(1, 5))
     return EncodedLists(out.tobytes(), offsets, lengths, df, np.add.reduceat(tfs, first).astype(np.float64),
                         tf_max.astype(np.float64), docs[first], docs[bounds[1:] - 1])
 
@@ -188,22 +190,21 @@ class RawPostings:
         return self.positions_at >= 0
 
     @property
+    def raw_size(self) -> int:
+        """Bytes of the encoded list kept for decoding positions later."""
+        return len(self.raw)
+
+    @property
     def nbytes(self) -> int:
-        return self.ids.nbytes + self.weights.nbytes + len(self.raw)
+        return self.ids.nbytes + self.weights.nbytes + self.raw_size
 
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
         """(positions per posting, every posting's positions in posting order)."""
         tfs = self.weights.astype(np.int64)
         if not self.has_positions:
             return tfs, np.zeros(0, dtype=np.int64)
-        df, total = len(tfs), int(tfs.sum())
-        values = _read_stream(self.raw, self.positions_at, total)
+        deltas = _read_stream(self.raw, self.positions_at, int(tfs.sum()))
         starts = np.cumsum(tfs) - tfs
-        later = np.ones(total, dtype=bool)
-        later[starts] = False
-        deltas = np.empty(total, dtype=np.int64)
-        deltas[starts] = values[:df]                 # first positions
-        deltas[later] = values[df:]                  # gaps after them, posting by posting
         running = np.cumsum(deltas)
         return tfs, running - np.repeat(running[starts] - deltas[starts], tfs)
 
@@ -249,15 +250,54 @@ def decode_list(raw: bytes, df: int, minid: int, positional: bool = False) -> Ra
     return RawPostings(ids, tfs, raw, at)
 
 
+def blocked_list(blocks: list[tuple[int, int, bytes]]) -> bytes:
+    """One list made of separately encoded blocks: (document frequency, first document,
+    encoded bytes) each, in document order."""
+    header = [bytes([BLOCKED]), struct.pack("<I", len(blocks))]
+    header += [_BLOCK.pack(df, first, len(blob)) for df, first, blob in blocks]
+    return b"".join(header + [blob for _, _, blob in blocks])
+
+
+class BlockedPostings(RawPostings):
+    """The postings of a blocked list: its blocks' postings end to end."""
+
+    def __init__(self, blocks: list[RawPostings]) -> None:
+        super().__init__(np.concatenate([b.ids for b in blocks]), np.concatenate([b.weights for b in blocks]),
+                         b"", 0 if blocks[0].has_positions else -1)
+        object.__setattr__(self, "blocks", blocks)
+
+    @property
+    def raw_size(self) -> int:
+        return sum(len(b.raw) for b in self.blocks)
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        parts = [b.positions() for b in self.blocks]
+        return np.concatenate([c for c, _ in parts]), np.concatenate([p for _, p in parts])
+
+
+def decode_any(raw: bytes, df: int, minid: int, positional: bool = False) -> RawPostings:
+    """A list, blocked or not."""
+    if not raw[0] & BLOCKED:
+        return decode_list(raw, df, minid, positional)
+    (count,) = struct.unpack_from("<I", raw, 1)
+    at = 5 + count * _BLOCK.size
+    blocks = []
+    for i in range(count):
+        bdf, first, size = _BLOCK.unpack_from(raw, 5 + i * _BLOCK.size)
+        blocks.append(decode_list(memoryview(raw)[at:at + size], bdf, first, positional))
+        at += size
+    return BlockedPostings(blocks)
+
+
 def read_postings(postfile, terminfo, positional: bool = False) -> RawPostings:
     """A term's whole posting list in one segment, from one read."""
     offset, length = terminfo.extent()
     if isinstance(length, tuple):       # W3TermInfo.from_bytes leaves the length in a 1-tuple
         length = length[0]
     raw = postfile.get(offset, length)
-    if not raw or raw[0] & 3 == 3 or (raw[0] >> 4) & 3 == 3 or raw[0] >> 6 == 3:
+    if not raw or raw[0] & 3 == 3 or (raw[0] & 0x70):
         raise ValueError("not a sou posting list (index written by another version): run `sou reindex --full`")
-    return decode_list(raw, terminfo.doc_frequency(), terminfo.min_id(), positional)
+    return decode_any(raw, terminfo.doc_frequency(), terminfo.min_id(), positional)
 
 
 def value_bytes(format_, postings: RawPostings) -> list[bytes]:

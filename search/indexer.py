@@ -8,6 +8,7 @@ busy. Incremental runs compare size + mtime, then the content hash, with what th
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing as mp
 import os
 import signal
@@ -376,8 +377,10 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, job: Bui
 def _build_parallel(store: IndexStore, name: str, sources: list[SourceFile], settings: Settings,
                     workers: int, progress: Progress | None) -> list[_Shard]:
     # Load the dictionary before forking: the workers inherit it (rjieba's lives in Rust memory,
-    # so the pages stay shared) instead of each loading and holding its own copy.
+    # so the pages stay shared) instead of each loading and holding its own copy; and keep the
+    # collector off the objects they inherit, so it does not copy the pages it would touch.
     index_analyzer(settings).load()
+    gc.freeze()
     ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
     counter = ctx.Value("i", 0)
     pool = ctx.Pool(workers, initializer=_init_builder, initargs=(settings, counter))
@@ -396,6 +399,7 @@ def _build_parallel(store: IndexStore, name: str, sources: list[SourceFile], set
         raise
     finally:
         pool.join()
+        gc.unfreeze()
 
 
 def indexed_state(ix) -> dict[str, tuple[int, float, str]]:
@@ -517,7 +521,7 @@ def _sources_at(root: Path, rels: list[str], drafts: bool) -> Discovery:
             problems.extend(DiscoveryProblem(f"{rel}/{p.path}" if p.path else rel, p.reason, p.folder)
                             for p in below.problems)
         elif stat.S_ISREG(st.st_mode) and is_article_path(rel, drafts):
-            found[rel] = SourceFile(rel, path, st.st_size, st.st_mtime)
+            found[rel] = SourceFile(rel, str(path), st.st_size, st.st_mtime)
     return Discovery(sorted(found.values(), key=lambda s: s.id), problems)
 
 
@@ -659,7 +663,7 @@ def _same_content(source: SourceFile, digest: str) -> bool:
     import hashlib
 
     try:
-        return hashlib.sha1(source.path.read_bytes()).hexdigest() == digest
+        return hashlib.sha1(source.read()).hexdigest() == digest
     except OSError:
         return False
 

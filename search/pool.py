@@ -17,6 +17,7 @@ n-gram fields a CJK character's id is its code point, so characters need no dict
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import struct
@@ -29,11 +30,11 @@ from whoosh import fields
 from whoosh.filedb import filetables
 from whoosh.system import pack_ushort
 
-from .codec import TERMINFO_DTYPE, encode_lists, tfs_of_values
+from .codec import TERMINFO_DTYPE, EncodedLists, blocked_list, encode_lists, tfs_of_values
 
 STRING_BASE = 0x110000              # ids below this are Unicode code points (n-gram characters)
 _TUPLE_OVERHEAD = 150               # a (term, doc, value) tuple of ints in a list
-BATCH_OCCURRENCES = 250_000         # postings (or positions) encoded at once: bounds memory
+BATCH_OCCURRENCES = 100_000         # postings (or positions) encoded at once: bounds memory
 _LENGTHS = struct.Struct("!ii")
 
 
@@ -144,6 +145,8 @@ class FieldPool:
             used[order, column].tofile(run.path(part))
         self.runs.append(run)
         self.size = 0
+        del used, order
+        release_free_memory()
 
     def release(self) -> None:
         self.buffer = np.empty((0, 3), dtype=np.int32)
@@ -239,10 +242,13 @@ class PostingPool:
         terms_out = BatchTermsWriter.replace(fieldwriter)
         postfile = fieldwriter._postfile
         stats: dict[str, list[tuple[bytes, int]]] = {name: [] for name in stats_for}
+        for pool in self.fields.values():       # no more terms come: ids are final
+            pool.vocab = {}
         for name in sorted(self.fields):
             pool = self.fields[name]
             pool.spill(self.folder())
             pool.release()
+            release_free_memory()
             if not pool.runs:
                 continue
             fieldwriter.start_field(name, self.schema[name])
@@ -252,6 +258,7 @@ class PostingPool:
             for run in pool.runs:
                 run.remove()
             pool.runs = []
+            pool.words = []
         return stats
 
     def cleanup(self) -> None:
@@ -269,7 +276,8 @@ def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix:
     run, encode it and write it."""
     used = np.unique(np.concatenate([np.unique(run.load("terms")) for run in pool.runs]))
     texts = [pool.term_bytes(t) for t in used.tolist()]
-    order = sorted(range(len(texts)), key=texts.__getitem__)
+    order = np.argsort(np.array(texts, dtype=object), kind="stable")
+    texts = [texts[i] for i in order.tolist()]          # in rank (byte) order
     rank = np.zeros(int(used[-1]) + 1, dtype=np.int32)
     rank[used[order]] = np.arange(len(order), dtype=np.int32)
     del used
@@ -289,33 +297,95 @@ def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix:
         for part in ("docs", "values"):           # one array at a time: bounded copies
             run.load(part)[by_rank].tofile(run.path(part))
         del by_rank
-    for b in range(len(batches)):
-        parts = [(run.read("terms", run.cuts[b], run.cuts[b + 1]), run.read("docs", run.cuts[b], run.cuts[b + 1]),
-                  run.read("values", run.cuts[b], run.cuts[b + 1]))
-                 for run in pool.runs if run.cuts[b + 1] > run.cuts[b]]
-        ranks = np.concatenate([p[0] for p in parts]).astype(np.int64)
-        docs = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        values = np.concatenate([p[2] for p in parts]).astype(np.int64)
-        if len(parts) > 1:          # runs are in document order: a stable sort by term keeps it
-            by_rank = np.argsort(ranks, kind="stable")
-            ranks, docs, values = ranks[by_rank], docs[by_rank], values[by_rank]
-        if pool.positional:
-            new_posting = np.ones(len(ranks), dtype=bool)
-            new_posting[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
-            starts = np.flatnonzero(new_posting)
-            tfs = np.diff(np.append(starts, len(ranks)))
-            p_ranks, p_docs, positions = ranks[starts], docs[starts], values
+    for b, (lo, hi) in enumerate(batches):
+        if hi - lo == 1 and sum(int(run.cuts[b + 1] - run.cuts[b]) for run in pool.runs) > BATCH_OCCURRENCES:
+            encoded = _blocked_term(pool, b)           # one huge term: encoded block by block
         else:
-            p_ranks, p_docs, tfs, positions = ranks, docs, values, None
-        term_starts = np.flatnonzero(np.concatenate(([True], p_ranks[1:] != p_ranks[:-1])))
-        bounds = np.append(term_starts, len(p_ranks))
-        encoded = encode_lists(bounds, p_docs, tfs, positions)
+            parts = [(run.read("terms", run.cuts[b], run.cuts[b + 1]), run.read("docs", run.cuts[b], run.cuts[b + 1]),
+                      run.read("values", run.cuts[b], run.cuts[b + 1]))
+                     for run in pool.runs if run.cuts[b + 1] > run.cuts[b]]
+            ranks = np.concatenate([p[0] for p in parts]).astype(np.int64)
+            docs = np.concatenate([p[1] for p in parts]).astype(np.int64)
+            values = np.concatenate([p[2] for p in parts]).astype(np.int64)
+            several = len(parts) > 1
+            del parts
+            if several and hi - lo > 1:    # runs are in document order: a stable sort by term keeps it
+                by_rank = np.argsort(ranks, kind="stable")
+                ranks, docs, values = ranks[by_rank], docs[by_rank], values[by_rank]
+            p_ranks, p_docs, tfs, positions = _postings(ranks, docs, values, pool.positional)
+            term_starts = np.flatnonzero(np.concatenate(([True], p_ranks[1:] != p_ranks[:-1])))
+            encoded = encode_lists(np.append(term_starts, len(p_ranks)), p_docs, tfs, positions)
         base = postfile.tell()
         postfile.write(encoded.blob)
-        written = [texts[order[r]] for r in p_ranks[term_starts].tolist()]
+        written = texts[lo:hi]
         terms_out.add_many([prefix + t for t in written], encoded.terminfo_bytes(base), TERMINFO_DTYPE.itemsize)
         if stats is not None:
             stats.extend(zip(written, encoded.df.tolist(), strict=True))
+
+
+def _postings(ranks: np.ndarray, docs: np.ndarray, values: np.ndarray, positional: bool):
+    """Rows (term rank, document, frequency or position), sorted, as postings: their terms,
+    documents, frequencies and (positional fields) positions."""
+    if not positional:
+        return ranks, docs, values, None
+    new_posting = np.ones(len(ranks), dtype=bool)
+    new_posting[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
+    starts = np.flatnonzero(new_posting)
+    return ranks[starts], docs[starts], np.diff(np.append(starts, len(ranks))), values
+
+
+def _blocked_term(pool: FieldPool, b: int) -> EncodedLists:
+    """The list of batch ``b``'s one term, too long to encode at once, as blocks of at most
+    ``BATCH_OCCURRENCES`` rows: each run's part in turn (runs follow document order, and a
+    document's occurrences are never split between runs), cut at posting boundaries."""
+    blocks: list[tuple[int, int, bytes]] = []
+    df = weight = maxweight = 0
+    last = 0
+    for run in pool.runs:
+        start, stop = int(run.cuts[b]), int(run.cuts[b + 1])
+        while start < stop:
+            end = min(stop, start + BATCH_OCCURRENCES)
+            docs = run.read("docs", start, end).astype(np.int64)
+            if end < stop:        # do not cut a posting: end where a document ends
+                cut = np.flatnonzero(docs[1:] != docs[:-1])
+                if len(cut):
+                    end = start + int(cut[-1]) + 1
+                else:             # one document fills the block: take all of its rows
+                    rest = run.read("docs", start, stop)
+                    other = np.flatnonzero(rest != rest[0])
+                    end = start + int(other[0]) if len(other) else stop
+                docs = run.read("docs", start, end).astype(np.int64)
+            values = run.read("values", start, end).astype(np.int64)
+            _, p_docs, tfs, positions = _postings(np.zeros(len(docs), np.int64), docs, values, pool.positional)
+            one = encode_lists(np.array([0, len(p_docs)]), p_docs, tfs, positions)
+            blocks.append((len(p_docs), int(p_docs[0]), one.blob))
+            df += len(p_docs)
+            weight += int(tfs.sum())
+            maxweight = max(maxweight, int(tfs.max()))
+            last = int(p_docs[-1])
+            start = end
+    blob = blocked_list(blocks)
+    return EncodedLists(blob, np.zeros(1, np.int64), np.array([len(blob)]), np.array([df]), np.array([float(weight)]),
+                        np.array([float(maxweight)]), np.array([blocks[0][1]]), np.array([last]))
+
+
+def release_free_memory() -> None:
+    """Give the heap's free pages back to the system (glibc's malloc_trim): a build worker frees
+    a run's worth of arrays at every spill, and without this its resident size only grows."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _load_libc():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        return libc
+    except (OSError, AttributeError):      # not glibc: nothing to trim
+        return None
+
+
+_LIBC = _load_libc()
 
 
 def _batches(sizes: np.ndarray, limit: int) -> list[tuple[int, int]]:

@@ -50,7 +50,7 @@ class TermPostings:
 
     @property
     def nbytes(self) -> int:
-        size = self.ids.nbytes + self.weights.nbytes + sum(len(p.raw) for p in self.segments)
+        size = self.ids.nbytes + self.weights.nbytes + sum(p.raw_size for p in self.segments)
         if self._positions is not None:
             size += self._positions[0].nbytes + self._positions[1].nbytes
         return size + 200

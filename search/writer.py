@@ -20,7 +20,7 @@ from .errors import IndexLocked
 from .pool import PostingPool
 from .schema import PreAnalyzed
 
-POOL_BUDGET = 32 * 1024 * 1024     # bytes of posting arrays a writer holds before spilling a run
+POOL_BUDGET = 12 * 1024 * 1024     # bytes of posting arrays a writer holds before spilling a run
 STATS_FIELDS = ("title", "meta", "body", "ngram")     # whose term frequencies the pinyin vocabulary needs
 
 

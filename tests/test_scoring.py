@@ -13,7 +13,7 @@ from helpers import EXAMPLES, make_synthetic_articles, write_article
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search import Settings, analysis
+from search import SearchRequest, Settings, analysis
 from search.codec import decode_list, encode_lists, read_postings
 from search.engine import Engine
 from search.indexer import reindex
@@ -177,3 +177,37 @@ def test_collapse_keeps_the_first_revision_of_each_article(engine):
             assert got == expected
         finally:
             table.group_codes, table.body_codes = table_groups, table_bodies
+
+
+def test_long_lists_written_in_blocks_read_back_like_whole_ones(tmp_path, jieba_cache, monkeypatch):
+    """A list too long to encode at once is written as blocks (codec.blocked_list); forcing
+    tiny blocks and runs must give the same postings, positions and search results."""
+    import search.pool
+    import search.writer
+
+    whole = Settings(index_dir=str(tmp_path / "whole"), cache_dir=str(jieba_cache), workers=1)
+    reindex(whole, EXAMPLES)
+    monkeypatch.setattr(search.pool, "BATCH_OCCURRENCES", 7)
+    monkeypatch.setattr(search.writer, "POOL_BUDGET", 4096)
+    blocked = whole.replace(index_dir=str(tmp_path / "blocked"))
+    reindex(blocked, EXAMPLES)
+    monkeypatch.undo()
+    with Engine.open(whole) as a, Engine.open(blocked) as b:
+        ra = a.snapshots.current.searcher.reader()
+        rb = b.snapshots.current.searcher.reader()
+        seen_blocked = 0
+        for fieldname in ("body", "ngram", "title", "meta"):
+            terms = list(ra.lexicon(fieldname))
+            assert terms == list(rb.lexicon(fieldname))
+            positional = fieldname != "body"
+            for term in terms:
+                pa = read_postings(ra._terms._postfile, ra._terms.term_info(fieldname, term), positional)
+                ib = rb._terms.term_info(fieldname, term)
+                pb = read_postings(rb._terms._postfile, ib, positional)
+                seen_blocked += hasattr(pb, "blocks")
+                assert pb.ids.tolist() == pa.ids.tolist() and pb.weights.tolist() == pa.weights.tolist()
+                if positional:
+                    assert [x.tolist() for x in pb.positions()] == [x.tolist() for x in pa.positions()]
+        assert seen_blocked > 0
+        for q in ('"香港電台"', "國安法 記者", "貓", "iPhone 13"):
+            assert [h.id for h in a.search(SearchRequest(q=q)).hits] == [h.id for h in b.search(SearchRequest(q=q)).hits]
