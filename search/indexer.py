@@ -267,7 +267,6 @@ class _Shard:
     indexed: list[str]
     skipped: list[Skipped]
     warnings: list[str]
-    words: WordCounts
 
 
 _COUNTER = None
@@ -287,7 +286,7 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: Buil
     assert job is not None, "no build job"
     storage = FileStorage(index_dir)
     ix = storage.open_index(name)
-    shard = _Shard([], [], [], [], WordCounts())
+    shard = _Shard([], [], [], [])
     writer = PoolWriter(ix)
     added = 0
     for source in sources:
@@ -310,7 +309,6 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: Buil
     # removes it once all of them are done (see _full), never a worker.
     if added:
         shard.segments.append(writer._finalize_segment())
-        shard.words.add_segment(writer.term_stats)
     else:
         writer._close_segment()
     return shard
@@ -366,10 +364,10 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, job: Bui
         segmenter=config.segmenter_name(),
     ))
     with _phase(summary, "pinyin"):
-        counts = WordCounts()
-        for s in shards:
-            counts.merge(s.words)
-        _write_pinyin(store, name, settings, counts, update=False)
+        if settings.pinyin:
+            with ix.reader() as reader:
+                counts = WordCounts.of_index(reader)
+            _write_pinyin(store, name, settings, counts, update=False)
     store.remove_other_indexes(keep=name)
     summary.documents = len(ids)
 

@@ -234,17 +234,20 @@ class WordCounts:
                 self.bodies[term] = self.bodies.get(term, 0) + 1
         self.chars.update(c for c in char_terms if len(c) == 1 and "\u4e00" <= c <= "\u9fff")
 
-    def add_segment(self, terms: dict[str, list[tuple[bytes, int]]]) -> None:
-        """The document frequencies of a whole segment's terms (a full build counts them from
-        what it wrote instead of document by document). A word both in a document's title and
-        its tags counts twice: a document of its own, as far as the weights go."""
-        for name, target in (("title", self.titles), ("meta", self.titles), ("body", self.bodies)):
-            for raw, df in terms.get(name, ()):
+    @classmethod
+    def of_index(cls, reader) -> WordCounts:
+        """The document frequencies of an index's words, read from its terms (a full build counts
+        them from what it wrote, not document by document). A word both in a document's title
+        and its tags counts twice: a document of its own, as far as the weights go."""
+        counts = cls()
+        for name, target in (("title", counts.titles), ("meta", counts.titles), ("body", counts.bodies)):
+            for raw, info in reader.iter_field(name):
                 word = raw.decode("utf-8")
                 if _HAN_WORD_RE.match(word):
-                    target[word] = target.get(word, 0) + df
-        self.chars.update(c for c in (raw.decode("utf-8") for raw, _ in terms.get("ngram", ()))
-                          if len(c) == 1 and "\u4e00" <= c <= "\u9fff")
+                    target[word] = target.get(word, 0) + info.doc_frequency()
+        counts.chars.update(c for c in (raw.decode("utf-8") for raw in reader.lexicon("ngram"))
+                            if len(c) == 1 and "\u4e00" <= c <= "\u9fff")
+        return counts
 
     def merge(self, other: WordCounts) -> None:
         for mine, theirs in ((self.titles, other.titles), (self.bodies, other.bodies)):

@@ -235,13 +235,11 @@ class PostingPool:
         return set(self.fields)
 
     # -- writing --------------------------------------------------------------------------------
-    def write(self, fieldwriter, stats_for: tuple[str, ...] = ()) -> dict[str, list[tuple[bytes, int]]]:
+    def write(self, fieldwriter) -> None:
         """Write every field's terms and postings through Whoosh's field writer ``fieldwriter``
-        (its postings and terms files), field by field in name order, terms in byte order.
-        Returns (term, document frequency) of the fields named in ``stats_for``."""
+        (its postings and terms files), field by field in name order, terms in byte order."""
         terms_out = BatchTermsWriter.replace(fieldwriter)
         postfile = fieldwriter._postfile
-        stats: dict[str, list[tuple[bytes, int]]] = {name: [] for name in stats_for}
         for pool in self.fields.values():       # no more terms come: ids are final
             pool.vocab = {}
         for name in sorted(self.fields):
@@ -253,13 +251,12 @@ class PostingPool:
                 continue
             fieldwriter.start_field(name, self.schema[name])
             prefix = pack_ushort(fieldwriter._fieldid)
-            _write_field(pool, postfile, terms_out, prefix, stats.get(name))
+            _write_field(pool, postfile, terms_out, prefix)
             fieldwriter.finish_field()
             for run in pool.runs:
                 run.remove()
             pool.runs = []
             pool.words = []
-        return stats
 
     def cleanup(self) -> None:
         self.fields.clear()
@@ -268,8 +265,7 @@ class PostingPool:
             self._folder = None
 
 
-def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix: bytes,
-                 stats: list[tuple[bytes, int]] | None) -> None:
+def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix: bytes) -> None:
     """Merge the field's runs in term order, a batch of terms at a time, in bounded memory:
     (1) rank the terms by their bytes and count each term's occurrences, (2) rewrite each run
     sorted by rank and note where each batch starts in it, (3) read each batch's slice of every
@@ -319,8 +315,6 @@ def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix:
         postfile.write(encoded.blob)
         written = texts[lo:hi]
         terms_out.add_many([prefix + t for t in written], encoded.terminfo_bytes(base), TERMINFO_DTYPE.itemsize)
-        if stats is not None:
-            stats.extend(zip(written, encoded.df.tolist(), strict=True))
 
 
 def _postings(ranks: np.ndarray, docs: np.ndarray, values: np.ndarray, positional: bool):

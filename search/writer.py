@@ -21,7 +21,6 @@ from .pool import PostingPool
 from .schema import PreAnalyzed
 
 POOL_BUDGET = 12 * 1024 * 1024     # bytes of posting arrays a writer holds before spilling a run
-STATS_FIELDS = ("title", "meta", "body", "ngram")     # whose term frequencies the pinyin vocabulary needs
 
 
 class PoolWriter(SegmentWriter):
@@ -32,7 +31,6 @@ class PoolWriter(SegmentWriter):
         super().__init__(ix, codec=SouCodec(), compound=False, **kwargs)
         self.pool = PostingPool(self.schema, budget, tempdir=ix.storage.folder)
         self.facts = FactsWriter()
-        self.term_stats: dict[str, list[tuple[bytes, int]]] = {}   # of the fields in STATS_FIELDS
 
     def add_document(self, **fields) -> None:
         """Whoosh's add_document, with pre-analysed fields' postings handed to the pool whole
@@ -101,7 +99,7 @@ class PoolWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        self.term_stats = self.pool.write(self.fieldwriter, STATS_FIELDS)
+        self.pool.write(self.fieldwriter)
         self.fieldwriter.close()
         self.facts.write(self.storage, self.get_segment())
 
