@@ -35,12 +35,13 @@ import argparse
 import json
 import logging
 import random
+import re
 import subprocess
 import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ SEED = 14
 DEFAULT_POSTS = 3000
 QUICK_POSTS = 200
 USER_WORDS = 200
+USER_WORD_RUNS = 200_000   # distinct runs (random) the add_word check draws its words and runs from
 TOP = 20
 SEGMENTERS = ("jieba", "jieba_fast", "rjieba")
 
@@ -117,44 +119,58 @@ def word_differences(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
     return aligned, multiset
 
 
+class Comparison:
+    """Running figures of one segmenter against jieba, run by run (weighted by occurrences),
+    so that a whole corpus can be compared without keeping every cut in memory."""
+
+    def __init__(self) -> None:
+        self.runs = self.occurrences = self.differ_runs = self.differ_occ = 0
+        self.words = self.aligned = self.multiset = self.text_mismatch = 0
+        self.regions: Counter[tuple[str, str]] = Counter()
+
+    def add(self, run: str, n: int, a: Sequence[str], b: Sequence[str]) -> None:
+        """One distinct run occurring `n` times, cut as `a` by jieba and `b` by the other."""
+        self.runs += 1
+        self.occurrences += n
+        self.words += n * len(a)
+        if a == b:
+            return
+        self.differ_runs += 1
+        self.differ_occ += n
+        if "".join(b) != run:
+            self.text_mismatch += 1
+        aligned, multiset = word_differences(a, b)
+        self.aligned += n * aligned
+        self.multiset += n * multiset
+        for region in diff_regions(a, b):
+            self.regions[region] += n
+
+    def result(self, top: int = TOP) -> dict[str, Any]:
+        def pct(x: int, d: int) -> float | None:
+            return round(100 * x / d, 3) if d else None
+
+        return {
+            "distinct_runs": self.runs,
+            "run_occurrences": self.occurrences,
+            "jieba_words": self.words,
+            "runs_differ_pct": pct(self.differ_occ, self.occurrences),
+            "distinct_runs_differ_pct": pct(self.differ_runs, self.runs),
+            "words_differ_aligned_pct": pct(self.aligned, self.words),
+            "words_differ_multiset_pct": pct(self.multiset, self.words),
+            "text_mismatch_runs": self.text_mismatch,
+            "regions": sum(self.regions.values()),
+            "distinct_regions": len(self.regions),
+            "top_differences": [{"jieba": a, "other": b, "count": c} for (a, b), c in self.regions.most_common(top)],
+        }
+
+
 def compare(base: dict[str, list[str]], other: dict[str, list[str]], counts: Counter[str],
             top: int = TOP) -> dict[str, Any]:
     """Figures of `other` against `base` over the distinct runs, weighted by `counts`."""
-    runs = occurrences = differ_runs = differ_occ = 0
-    words = aligned = multiset = 0
-    text_mismatch = 0
-    regions: Counter[tuple[str, str]] = Counter()
+    comparison = Comparison()
     for run, n in counts.items():
-        a, b = base[run], other[run]
-        runs += 1
-        occurrences += n
-        words += n * len(a)
-        if a == b:
-            continue
-        differ_runs += 1
-        differ_occ += n
-        if "".join(b) != run:
-            text_mismatch += 1
-        al, ms = word_differences(a, b)
-        aligned += n * al
-        multiset += n * ms
-        for region in diff_regions(a, b):
-            regions[region] += n
-    def pct(x: int, d: int) -> float | None:
-        return round(100 * x / d, 3) if d else None
-
-    return {
-        "distinct_runs": runs,
-        "run_occurrences": occurrences,
-        "jieba_words": words,
-        "runs_differ_pct": pct(differ_occ, occurrences),
-        "distinct_runs_differ_pct": pct(differ_runs, runs),
-        "words_differ_aligned_pct": pct(aligned, words),
-        "words_differ_multiset_pct": pct(multiset, words),
-        "text_mismatch_runs": text_mismatch,
-        "regions": sum(regions.values()),
-        "top_differences": [{"jieba": a, "other": b, "count": c} for (a, b), c in regions.most_common(top)],
-    }
+        comparison.add(run, n, base[run], other[run])
+    return comparison.result(top)
 
 
 # --- segmenters --------------------------------------------------------------------------------
@@ -254,41 +270,41 @@ def collect_runs(paths: Iterable[Path]) -> tuple[Counter[str], dict[str, Any]]:
     return counts, {"posts": posts, "skipped": skipped, "parse_s": round(time.perf_counter() - started, 1)}
 
 
-def cut_interleaved(segs: dict[str, Any], runs: list[str], chunk_chars: int = 100_000
-                    ) -> tuple[dict[str, dict[str, list[str]]], dict[str, float]]:
-    """Each segmenter's words for every run, and its seconds.
+def cut_chunks(segs: dict[str, Any], runs: list[str], seconds: dict[str, float], chunk_chars: int = 100_000,
+               bulk: dict[str, float] | None = None) -> Iterator[tuple[list[str], dict[str, list[list[str]]]]]:
+    """Cut the runs chunk by chunk (about `chunk_chars` characters); yield each chunk with every
+    segmenter's words for it, adding each segmenter's time to `seconds`.
 
-    The runs are cut in chunks of about `chunk_chars` characters, every segmenter cutting each
-    chunk in turn (first one first, then rotating), so that a busy spell of this shared machine
-    slows all of them alike instead of whichever happened to run then.
+    Every segmenter cuts each chunk in turn (first one first, then rotating), so that a busy
+    spell of this shared machine slows all of them alike instead of whichever ran then. With
+    `bulk`, each also cuts the chunk as ONE text (runs joined by newlines) and its time is added
+    there: the segmenter's own speed, without the cost of one call per run that sou pays.
     """
-    cuts: dict[str, dict[str, list[str]]] = {name: {} for name in segs}
-    seconds = dict.fromkeys(segs, 0.0)
     cutters = {name: cutter(name, seg) for name, seg in segs.items()}
     names = list(segs)
-    chunk: list[str] = []
-    size = turn = 0
-
-    def flush() -> None:
-        nonlocal turn
+    turn = 0
+    start = 0
+    while start < len(runs):
+        end, size = start, 0
+        while end < len(runs) and size < chunk_chars:
+            size += len(runs[end])
+            end += 1
+        chunk = runs[start:end]
+        start = end
         order = names[turn % len(names):] + names[:turn % len(names)]
         turn += 1
+        out: dict[str, list[list[str]]] = {}
         for name in order:
-            cut, out = cutters[name], cuts[name]
-            started = time.perf_counter()
-            for run in chunk:
-                out[run] = cut(run)
-            seconds[name] += time.perf_counter() - started
-
-    for run in runs:
-        chunk.append(run)
-        size += len(run)
-        if size >= chunk_chars:
-            flush()
-            chunk, size = [], 0
-    if chunk:
-        flush()
-    return cuts, seconds
+            cut = cutters[name]
+            began = time.perf_counter()
+            out[name] = [cut(run) for run in chunk]
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - began
+            if bulk is not None:
+                text = "\n".join(chunk)
+                began = time.perf_counter()
+                cut(text)
+                bulk[name] = bulk.get(name, 0.0) + time.perf_counter() - began
+        yield chunk, out
 
 
 def user_word_check(runs: list[str], cuts: dict[str, list[str]], k: int, seed: int,
@@ -306,7 +322,8 @@ def user_word_check(runs: list[str], cuts: dict[str, list[str]], k: int, seed: i
             if len(a) + len(b) >= 3 and len(a) + len(b) <= 6:
                 pairs.add(a + b)
     chosen = sorted(random.Random(seed).sample(sorted(pairs), min(k, len(pairs))))
-    holding = [r for r in runs if any(w in r for w in chosen)][:20000]
+    pattern = re.compile("|".join(map(re.escape, chosen))) if chosen else None
+    holding = [r for r in runs if pattern and pattern.search(r)][:20000]
     result: dict[str, Any] = {"words": len(chosen), "freq": freq, "runs": len(holding), "examples": chosen[:10]}
     recut: dict[str, dict[str, list[str]]] = {}
     for name in SEGMENTERS:
@@ -331,6 +348,35 @@ def user_word_check(runs: list[str], cuts: dict[str, list[str]], k: int, seed: i
         result[name]["runs_differ_from_jieba_pct"] = diff["runs_differ_pct"]
         result[name]["top_differences"] = diff["top_differences"]
     return result
+
+
+def user_dict_probes(words: list[str], new_words: list[str]) -> dict[str, Any]:
+    """jieba and rjieba side by side on what a user dictionary does besides adding a word:
+    the frequency each suggests to keep a string whole (jieba's add_word without a frequency
+    uses it), a word removed with frequency 0, and ``has_word`` afterwards (sou's analyzer treats
+    a frequency of 0 as "not a word")."""
+    jt, rj = load("jieba"), load("rjieba")
+
+    def gaps(strings: list[str]) -> list[int]:
+        return [abs(jt.suggest_freq(w, False) - rj.suggest_freq(w)) for w in strings]
+
+    known, new = gaps(words), gaps(new_words)
+    removed = "长江大桥"
+    sentence = "我们在南京市长江大桥上看到了"
+    jt.add_word(removed, 0)
+    rj.add_word(removed, 0, None)
+    return {
+        "suggest_freq_same_known": sum(1 for g in known if not g),
+        "suggest_freq_known": len(known),
+        "suggest_freq_max_gap_known": max(known, default=0),
+        "suggest_freq_same_new": sum(1 for g in new if not g),
+        "suggest_freq_new": len(new),
+        "suggest_freq_max_gap_new": max(new, default=0),
+        "freq0_cut_jieba": "/".join(jt.cut(sentence, HMM=True)),
+        "freq0_cut_rjieba": "/".join(rj.cut(sentence, hmm=True)),
+        "freq0_word_in_jieba_table": bool(jt.FREQ.get(removed)),
+        "freq0_rjieba_has_word": rj.has_word(removed),
+    }
 
 
 def dictionary_check(jieba_tk, fast_tk, rj) -> dict[str, Any]:
@@ -376,20 +422,30 @@ def bench_corpus(corpus: str, args: argparse.Namespace, segs: dict[str, Any]) ->
     chars = sum(len(r) for r in runs)
     log(f"[{corpus}] {len(runs):,} distinct runs ({chars:,} characters); cutting with {', '.join(SEGMENTERS)}")
     random.Random(SEED).shuffle(runs)   # chunks mix short and long runs (sorted order groups prefixes)
-    cuts, seconds = cut_interleaved({name: segs[name] for name in SEGMENTERS}, runs)
-    speed = {name: {"seconds": round(s, 2), "chars_per_s": round(chars / s) if s else None}
+    seconds: dict[str, float] = {}
+    bulk: dict[str, float] = {}
+    comparisons = {name: Comparison() for name in SEGMENTERS[1:]}
+    sample: dict[str, list[str]] = {}     # jieba's words of the first runs, for the add_word check
+    for chunk, cut in cut_chunks({name: segs[name] for name in SEGMENTERS}, runs, seconds, bulk=bulk):
+        for i, run in enumerate(chunk):
+            for name, comparison in comparisons.items():
+                comparison.add(run, counts[run], cut["jieba"][i], cut[name][i])
+        if len(sample) < USER_WORD_RUNS:
+            sample.update(zip(chunk, cut["jieba"], strict=True))
+    speed = {name: {"seconds": round(s, 2), "chars_per_s": round(chars / s) if s else None,
+                    "bulk_seconds": round(bulk[name], 2), "bulk_chars_per_s": round(chars / bulk[name]) if bulk[name] else None}
              for name, s in seconds.items()}
     report: dict[str, Any] = {
         "corpus": corpus, **info, "sample": "all" if args.all else f"{args.posts} posts, seed {SEED}",
         "distinct_runs": len(runs), "distinct_run_chars": chars,
         "run_occurrences": sum(counts.values()),
         "speed": speed,
-        "vs_jieba": {name: compare(cuts["jieba"], cuts[name], counts) for name in SEGMENTERS[1:]},
+        "vs_jieba": {name: comparison.result() for name, comparison in comparisons.items()},
     }
     log(f"[{corpus}] user words: {args.user_words} added to each segmenter")
     report["user_words"] = {
-        "default_freq": user_word_check(runs, cuts["jieba"], args.user_words, SEED, None),
-        "freq_10": user_word_check(runs, cuts["jieba"], args.user_words, SEED + 1, 10),
+        "default_freq": user_word_check(list(sample), sample, args.user_words, SEED, None),
+        "freq_10": user_word_check(list(sample), sample, args.user_words, SEED + 1, 10),
     }
     return report
 
@@ -398,6 +454,7 @@ def print_report(report: dict[str, Any]) -> None:
     rows = []
     for corpus, rep in report["corpora"].items():
         rows.append({"corpus": corpus, "segmenter": "jieba", "chars_per_s": rep["speed"]["jieba"]["chars_per_s"],
+                     "bulk_chars_per_s": rep["speed"]["jieba"]["bulk_chars_per_s"],
                      "load_s": report["load"]["jieba"]["load_s"], "load_rss_mb": report["load"]["jieba"]["rss_mb"]})
         for name in SEGMENTERS[1:]:
             d = rep["vs_jieba"][name]
@@ -407,10 +464,15 @@ def print_report(report: dict[str, Any]) -> None:
                          "words_multiset_%": d["words_differ_multiset_pct"],
                          "chars_per_s": rep["speed"][name]["chars_per_s"],
                          "x_jieba": round(rep["speed"][name]["chars_per_s"] / rep["speed"]["jieba"]["chars_per_s"], 1),
+                         "bulk_chars_per_s": rep["speed"][name]["bulk_chars_per_s"],
+                         "bulk_x": round(rep["speed"][name]["bulk_chars_per_s"]
+                                         / rep["speed"]["jieba"]["bulk_chars_per_s"], 1),
                          "load_s": report["load"][name]["load_s"], "load_rss_mb": report["load"][name]["rss_mb"]})
     print_table(rows, ["corpus", "segmenter", "runs_differ_%", "distinct_differ_%", "words_aligned_%",
-                       "words_multiset_%", "chars_per_s", "x_jieba", "load_s", "load_rss_mb"],
-                "segmenters against jieba (runs weighted by occurrences; HMM on)")
+                       "words_multiset_%", "chars_per_s", "x_jieba", "bulk_chars_per_s", "bulk_x", "load_s",
+                       "load_rss_mb"],
+                "segmenters against jieba (runs weighted by occurrences; HMM on; chars_per_s: one call per run "
+                "as sou cuts; bulk: one call per 100k characters)")
     for corpus, rep in report["corpora"].items():
         for name in SEGMENTERS[1:]:
             top = rep["vs_jieba"][name]["top_differences"]
@@ -429,6 +491,13 @@ def print_report(report: dict[str, Any]) -> None:
           f"and takes {d['rjieba_prefixes_taken_for_words']:,} of {d['jieba_prefix_entries']:,} prefix entries for words; "
           f"jieba_fast's table {'equals' if d['jieba_fast_same_table'] else 'differs from'} jieba's "
           f"({d['jieba_fast_table_differences']} entries differ)")
+    u = d["user_dict"]
+    print(f"user dictionaries: rjieba's suggest_freq equals jieba's for {u['suggest_freq_same_new']:,} of "
+          f"{u['suggest_freq_new']:,} new words (largest gap {u['suggest_freq_max_gap_new']}) and for "
+          f"{u['suggest_freq_same_known']:,} of {u['suggest_freq_known']:,} dictionary words (largest gap "
+          f"{u['suggest_freq_max_gap_known']}); a word added with frequency 0 cuts as {u['freq0_cut_jieba']} (jieba) / "
+          f"{u['freq0_cut_rjieba']} (rjieba); has_word afterwards: jieba table {u['freq0_word_in_jieba_table']}, "
+          f"rjieba {u['freq0_rjieba_has_word']}")
     print(f"versions {report['versions']}; machine before {report['machine']['before']}, "
           f"after {report['machine']['after']}", flush=True)
 
@@ -451,6 +520,9 @@ def main(argv: list[str] | None = None) -> int:
     report["load"] = {name: load_cost(name) for name in SEGMENTERS}
     segs = {name: load(name) for name in SEGMENTERS}
     report["dictionary"] = dictionary_check(segs["jieba"], segs["jieba_fast"], segs["rjieba"])
+    probe_words = sorted(random.Random(SEED).sample(sorted(w for w, f in segs["jieba"].FREQ.items() if f), 2000))
+    new_words = [a + b for a, b in zip(probe_words[::2], probe_words[1::2], strict=True)]   # what users add
+    report["dictionary"]["user_dict"] = user_dict_probes(probe_words, new_words)
     corpora = list(CORPUS_NAMES) if args.corpus == "both" else [args.corpus]
     report["corpora"] = {c: bench_corpus(c, args, segs) for c in corpora}
     report["machine"]["after"] = machine_load()
