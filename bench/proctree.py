@@ -15,7 +15,6 @@ is therefore also read from its own high-water mark (VmHWM), which misses nothin
 
 from __future__ import annotations
 
-import os
 import resource
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +68,6 @@ class ProcessRun:
     memory: TreeMemory
     stdout: str = ""
     stderr: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def figures(self) -> dict[str, Any]:
         """The JSON-friendly figures (no captured output)."""
@@ -195,10 +193,3 @@ def venv_script(name: str) -> str:
     if found is None:
         raise FileNotFoundError(f"no {name!r} command beside {sys.executable} or on PATH (pip install -e .)")
     return found
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """The environment for a measured command: ours, plus `extra`."""
-    env = dict(os.environ)
-    env.update(extra)
-    return env

@@ -1,5 +1,5 @@
-"""Plumbing shared by sou's two benchmarks (index_bench, query_bench): child processes, symlink
-folders, the index's recorded segmenter, result files.
+"""Plumbing shared by sou's benchmarks (index_bench, query_bench, combined_bench): child processes,
+whole-process measurements, symlink folders, the index's recorded segmenter, result files.
 
 Why child processes: ``ru_maxrss`` is a high-water mark that never goes down, so a figure for
 "the build" or "the searching process" is only honest when that work runs in a process of its
