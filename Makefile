@@ -43,14 +43,28 @@ test: install js
 lint: install
 	$(BIN)/ruff check search web tests bench
 
-## make bench: index and query benchmarks over both shared corpora, baseline in the same run
-## (the classic recipe over the whole 81k-post corpus_zh would take over an hour in one
-## process: there it is compared on a 2,000-post slice, and sou also runs over the whole corpus)
+## make bench: index and query benchmarks over both shared corpora, baselines in the same run
+## (jieba + tantivy and the classic recipe on 2,000-post slices, each build a whole process with
+## its summed memory; index sizes per file kind and field; the classic recipe over the whole
+## 81k-post corpus_zh would take over an hour in one process: there it is compared on a slice);
+## one index over both corpora; the segmenters' token differences; the projection to 1M posts.
+## BENCH_ARGS=--quick: a smoke run on small slices in temporary folders (a few minutes).
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/index_bench.py --corpus both
-	$(BIN)/python bench/query_bench.py --corpus corpus
-	$(BIN)/python bench/query_bench.py --corpus corpus_zh --no-classic
-	$(BIN)/python bench/query_bench.py --corpus corpus_zh --classic-slice 2000
+	@uptime
+	$(BIN)/python bench/index_bench.py --corpus both $(BENCH_ARGS)
+	@uptime
+	$(BIN)/python bench/query_bench.py --corpus corpus $(BENCH_ARGS)
+	@uptime
+	$(BIN)/python bench/query_bench.py --corpus corpus_zh --no-classic $(BENCH_ARGS)
+	@uptime
+	$(BIN)/python bench/query_bench.py --corpus corpus_zh --classic-slice 2000 $(BENCH_ARGS)
+	@uptime
+	$(BIN)/python bench/combined_bench.py $(BENCH_ARGS)
+	@uptime
+	$(BIN)/python bench/segmenter_diff.py $(BENCH_ARGS)
+	@uptime
+	$(BIN)/python bench/projection.py
 
 ## make eval: relevance on the judged dev queries of both corpora (builds or reuses their indexes)
 eval: install

@@ -16,6 +16,7 @@ import os
 import random
 import resource
 import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -179,6 +180,22 @@ def machine_load() -> dict[str, Any]:
     """Load averages and core count, printed with each run so noisy runs can be recognised."""
     one, five, fifteen = os.getloadavg()
     return {"cpus": os.cpu_count(), "loadavg": [round(one, 2), round(five, 2), round(fifteen, 2)]}
+
+
+def uptime() -> str:
+    """What ``uptime`` prints (load averages; who else is busy), or the load averages alone.
+
+    Printed at the start and end of every benchmark step: on a shared 2-core machine a figure
+    means little without the load it was measured under.
+    """
+    try:
+        out = subprocess.run(["uptime"], capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+        if out:
+            return out
+    except (OSError, subprocess.SubprocessError):
+        pass
+    one, five, fifteen = os.getloadavg()
+    return f"load average: {one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
 def dump_json(obj: Any) -> None:

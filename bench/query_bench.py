@@ -264,6 +264,7 @@ def system_summary(name: str, res: dict[str, Any], process_wall: float) -> dict[
         "zero_hit": sum(1 for e in res["per_query"] if not e["hits"]),
         "zero_hit_queries": [e["q"] for e in res["per_query"] if not e["hits"]],
         "peak_rss_mb": res["peak_rss_mb"],
+        "rss_after_mb": res.get("rss_after_mb"),
         "rss_mb": res["rss_mb"],
         "open_s": res["open_s"],
         "process_wall_s": process_wall,

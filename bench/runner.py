@@ -1,5 +1,5 @@
-"""Plumbing shared by sou's two benchmarks (index_bench, query_bench): child processes, symlink
-folders, the index's recorded segmenter, result files.
+"""Plumbing shared by sou's benchmarks (index_bench, query_bench, combined_bench): child processes,
+whole-process measurements, symlink folders, the index's recorded segmenter, result files.
 
 Why child processes: ``ru_maxrss`` is a high-water mark that never goes down, so a figure for
 "the build" or "the searching process" is only honest when that work runs in a process of its
@@ -115,8 +115,44 @@ def run_child(module: str, args: list[str]) -> tuple[dict[str, Any], float]:
     return result, round(wall, 3)
 
 
-def _own_peak_rss_mb() -> float | None:
-    """This process's peak RSS since its last exec (VmHWM), or None where /proc is missing.
+def parse_result(stdout: str) -> dict[str, Any] | None:
+    """The marked result line of a child's output (the last one), or None."""
+    result = None
+    for line in stdout.splitlines():
+        if line.startswith(RESULT_MARK):
+            result = json.loads(line[len(RESULT_MARK):])
+    return result
+
+
+def measure_whole(cmd: list[str], what: str):
+    """Run `cmd` as a whole process under bench.proctree's sampler; fail loudly on a non-zero
+    exit (with the command's last lines of stderr) instead of reporting a figure of a failed run.
+
+    Returns the ProcessRun; its stderr is passed through (jieba's and sou's warnings stay visible).
+    """
+    from bench.proctree import measure
+
+    run = measure(cmd, cwd=REPO_ROOT)
+    for line in run.stderr.splitlines():
+        if line.strip():
+            print(line, file=sys.stderr)
+    if run.returncode != 0:
+        raise RuntimeError(f"{what} failed (exit {run.returncode}): {' '.join(cmd)}")
+    return run
+
+
+def step_load(step: dict[str, Any], edge: str) -> None:
+    """Record and log the machine's load at the start or end of a step (``uptime``)."""
+    from bench.common import uptime
+
+    line = uptime()
+    step[f"uptime_{edge}"] = line
+    log(f"    uptime at {edge}: {line}")
+
+
+def _own_rss_mb(key: str = "VmHWM") -> float | None:
+    """This process's peak RSS since its last exec (VmHWM; ``VmRSS`` for the current RSS), or
+    None where /proc is missing.
 
     ``ru_maxrss`` is no good for a child started by a big parent: Linux carries the parent's
     high-water mark over fork and exec, so a fresh ``python -m ...`` reports at least the size of
@@ -126,7 +162,7 @@ def _own_peak_rss_mb() -> float | None:
     try:
         with open("/proc/self/status", encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
+                if line.startswith(key + ":"):
                     return round(int(line.split()[1]) * 1024 / MB, 1)
     except (OSError, ValueError):
         return None
@@ -136,15 +172,17 @@ def _own_peak_rss_mb() -> float | None:
 def emit_child_result(result: dict[str, Any]) -> None:
     """The child's half of `run_child`: one marked JSON line, with this process's peak RSS.
 
-    ``self`` is the child's own peak (see `_own_peak_rss_mb`); ``children`` is the largest of its
+    ``self`` is the child's own peak (see `_own_rss_mb`); ``children`` is the largest of its
     waited-for worker processes (``RUSAGE_CHILDREN``), which is where sou's parallel build runs.
+    ``rss_after_mb`` is the RSS at the end (after a query loop: what a server keeps holding).
     """
     rss = peak_rss_mb()
-    own = _own_peak_rss_mb()
+    own = _own_rss_mb()
     if own is not None:
         rss["self"] = own
     result["rss_mb"] = rss
     result["peak_rss_mb"] = max(rss["self"], rss["children"])
+    result["rss_after_mb"] = _own_rss_mb("VmRSS")
     print(RESULT_MARK + json.dumps(result, ensure_ascii=False, default=str), flush=True)
 
 
