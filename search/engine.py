@@ -27,6 +27,7 @@ from .models import SORTS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest
 from .pinyin import PinyinVocabulary, load_vocabulary
 from .query import AllOf, AnyOf, Compiled, Compiler, DateRange, Words, load_stopwords, parse, parse_date_range
 from .ranking import Ranking
+from .regional import RegionalWords
 from .schema import FACET_FIELDS, FOLDED_FIELDS
 from .scoring import Collection, Evaluator
 from .snapshot import Snapshot, SnapshotManager
@@ -48,6 +49,7 @@ class Engine:
         self.analyzer = index_analyzer(settings)
         self.stopwords = load_stopwords(settings.stopwords, self.analyzer.fold)
         self.synonyms = SynonymsFile(settings.synonyms_file if settings.synonyms else "", self.analyzer.fold)
+        self.regional = RegionalWords(self.analyzer) if settings.regional else None
         self.snapshots = SnapshotManager(self._open_snapshot, self._stamp)
 
     @classmethod
@@ -55,6 +57,8 @@ class Engine:
         engine = cls(settings or Settings.load())
         analyzer_config(engine.settings).check()
         engine.analyzer.load()          # load the dictionary now, not on the first query
+        if engine.regional is not None:
+            engine.regional.load()
         engine.snapshots.start()
         return engine
 
@@ -150,7 +154,7 @@ class Engine:
             allowed = evaluator.mask(filter_q)
             ranked, expanded = self._rank(evaluator, table, compiled, allowed, sort)
             ranked = self._pinyin_fallback(snap, evaluator, q, parsed, ranked, allowed, sort, expanded, compiled)
-            expanded = synonym_notes + expanded
+            expanded = synonym_notes + compiled.notes + expanded
             reps = ranking.collapse(table, ranked) if self.settings.collapse else ranked
             facets = self._facets(table, reps, request) if request.facets else {}
             start = (page - 1) * per_page
@@ -345,7 +349,7 @@ class Engine:
         return docnum
 
     def compiler(self) -> Compiler:
-        return Compiler(self.analyzer, self.stopwords)
+        return Compiler(self.analyzer, self.stopwords, self.regional)
 
     def article(self, doc_id: str, q: str = "") -> ArticleDetail:
         with self.snapshots.use() as snap:

@@ -21,7 +21,7 @@ from whoosh import query as wq
 
 from . import analysis
 from .phrase import Adjacent
-from .weights import ADJACENT_BOOST, AND_BONUS, FIELD_WEIGHTS
+from .weights import ADJACENT_BOOST, AND_BONUS, FIELD_WEIGHTS, REGIONAL_WEIGHT
 
 FIELDS = {"title", "category", "tag", "author", "date"}
 FIELD_ALIASES = {"categories": "category", "cat": "category", "tags": "tag", "标签": "tag", "標籤": "tag",
@@ -395,14 +395,18 @@ class Compiled:
     phrases: list[str]                  # exact strings to highlight
     words: list[str]                    # the query's words, for suggestions/pinyin
     explain: dict
+    notes: list[str] = field(default_factory=list)     # what else was searched (regional words)
 
 
 class Compiler:
     """Turns the syntax tree into a strict and a relaxed Whoosh query."""
 
-    def __init__(self, analyzer: analysis.Analyzer, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> None:
+    def __init__(self, analyzer: analysis.Analyzer, stopwords: frozenset[str] = DEFAULT_STOPWORDS,
+                 regional=None) -> None:
         self.analyzer = analyzer              # the index's own analysis, as at index time
         self.stopwords = stopwords
+        self.regional = regional              # regional.RegionalWords, or None
+        self.notes: list[str] = []
         self.dictionary = analyzer.dictionary()   # to spot words the segmenter does not know
         self.terms: dict[str, set[str]] = {"title": set(), "body": set()}
         self.phrases: list[str] = []
@@ -413,11 +417,11 @@ class Compiler:
     def compile(self, parsed: ParsedQuery) -> Compiled:
         node = parsed.node
         if node is None:
-            return Compiled(None, None, self.terms, self.phrases, self.words, self.explain)
+            return Compiled(None, None, self.terms, self.phrases, self.words, self.explain, self.notes)
         strict = self.node(node, strict=True)
         self.recording = False            # the relaxed pass sees the same words again
         relaxed = self.node(node, strict=False)
-        return Compiled(strict, relaxed, self.terms, self.phrases, self.words, self.explain)
+        return Compiled(strict, relaxed, self.terms, self.phrases, self.words, self.explain, self.notes)
 
     def node(self, node: Node, strict: bool) -> wq.Query | None:
         if isinstance(node, Words):
@@ -468,17 +472,31 @@ class Compiler:
 
     # -- leaves --------------------------------------------------------------------------------
     def words_query(self, node: Words, strict: bool, record: bool = True) -> wq.Query | None:
-        record = record and self.recording
         if node.field in ("category", "tag", "author"):
             return self.keyword_query(node.field, node.text)
+        clause = self.words_clause(node, strict, record)
+        alternative = self.regional.alternative(node.text) if self.regional is not None and clause else None
+        if alternative is None:
+            return clause
+        # The other region's word (芯片 for 晶片) a little below the word typed; its terms are
+        # recorded so the word actually found is highlighted.
+        if record and self.recording:
+            self.notes.append(alternative.note())
+            self.explain["clauses"][-1]["regional"] = alternative.text
+        other = self.words_clause(Words(alternative.text, node.field), strict, record, alternative=True)
+        return wq.Or([clause, scaled(other, REGIONAL_WEIGHT)]) if other is not None else clause
+
+    def words_clause(self, node: Words, strict: bool, record: bool = True, alternative: bool = False) -> wq.Query | None:
+        record = record and self.recording
         toks = [t.text for t in self.analyzer.tokenize(node.text, "query")]
         if not toks:
             return None
         kept = [t for t in toks if t not in self.stopwords] or toks
         title_only = node.field == "title"
         if record:
-            self.words.append(node.text)
-            self.explain["clauses"].append({"text": node.text, "field": node.field or "all", "words": kept})
+            if not alternative:
+                self.words.append(node.text)
+                self.explain["clauses"].append({"text": node.text, "field": node.field or "all", "words": kept})
             if len(kept) > 1 and _has_cjk(node.text):
                 self.phrases.append(node.text)     # highlight 香港人 whole, not 香港 + every 人
         # A one-character token inside a longer word (人 of 香港人) is not a query on its own:
@@ -565,6 +583,14 @@ class Compiler:
 
     def _unknown(self, token: str) -> bool:
         return self.dictionary is not None and not self.dictionary.get(token)
+
+
+def scaled(q: wq.Query, factor: float) -> wq.Query:
+    """``q`` with every leaf's boost multiplied by ``factor``: a weight that Whoosh's own
+    matchers apply exactly as scoring.py does (they drop the boost of a nested Or)."""
+    if isinstance(q, (wq.Term, Adjacent)):
+        return q.with_boost(q.boost * factor)
+    return q.apply(lambda sub: scaled(sub, factor))
 
 
 def _is_restriction(node: Node) -> bool:
