@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
 from .models import SORTS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
 from .pinyin import PinyinVocabulary, load_vocabulary
-from .query import AllOf, AnyOf, Compiled, Compiler, DateRange, Words, load_stopwords, parse, parse_date_range
+from .query import AllOf, AnyOf, Compiled, Compiler, DateRange, Phrase, Words, load_stopwords, parse, parse_date_range
 from .ranking import Ranking
 from .regional import RegionalWords
 from .schema import FACET_FIELDS, FOLDED_FIELDS
@@ -152,8 +153,8 @@ class Engine:
             compiled = self.compiler().compile(parsed)
             filter_q = self._filter(request, parsed.dates, warnings)
             allowed = evaluator.mask(filter_q)
-            ranked, expanded = self._rank(evaluator, table, compiled, allowed, sort)
-            ranked = self._pinyin_fallback(snap, evaluator, q, parsed, ranked, allowed, sort, expanded, compiled)
+            reading = self._pinyin_reading(snap, evaluator, q, parsed, allowed, compiled)
+            ranked, expanded = self._rank(evaluator, table, compiled, allowed, sort, reading)
             expanded = synonym_notes + compiled.notes + expanded
             reps = ranking.collapse(table, ranked) if self.settings.collapse else ranked
             facets = self._facets(table, reps, request) if request.facets else {}
@@ -217,7 +218,9 @@ class Engine:
         return wq.And(parts) if len(parts) > 1 else parts[0]
 
     def _rank(self, evaluator: Evaluator, table: DocTable, compiled: Compiled, allowed: np.ndarray,
-              sort: str) -> tuple[Ranking, list[str]]:
+              sort: str, reading: Callable[[list[str]], Ranking | None] | None = None) -> tuple[Ranking, list[str]]:
+        """Articles with every clause first; then, when they are few, the query's pinyin reading
+        (``reading``) and articles with some of the clauses, each tier below the one before."""
         expanded: list[str] = []
         if compiled.strict is None:
             docs = np.flatnonzero(allowed & table.live)
@@ -226,45 +229,79 @@ class Engine:
         strict = evaluator.run(compiled.strict)
         matched = strict.mask & allowed
         ranked = ranking.by_score(matched, strict.score)
+        boost = self.settings.recency_boost
+        tiered = False
+        if reading is not None and ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW:
+            # Decided before relaxing: a weak literal match of some of the words (`dou` in an
+            # English text) must not beat the pinyin reading of the whole query (抖音). Each tier
+            # then gets its prior on its own, so none climbs above the one before.
+            extra = reading(expanded)
+            if extra is not None and len(extra := extra.without(ranked.docs)):
+                ranked = ranking.prior(table, ranked, boost)
+                ranked = ranked.then(ranking.below(ranked, extra))
+                tiered = True
         if compiled.relaxed is not None and ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW \
                 and str(compiled.relaxed) != str(compiled.strict):
             relaxed = evaluator.run(compiled.relaxed)
             extra = ranking.by_score(relaxed.mask & allowed & ~matched, relaxed.score)
+            if tiered:
+                extra = ranking.prior(table, extra.without(ranked.docs), boost)
             if len(extra):
-                ranked = ranked.then(ranking.below(ranked, extra))
-                if not matched.any():
+                if not len(ranked):
                     expanded.append("no article has all the words; showing articles with some of them")
-        ranked = ranking.prior(table, ranked, self.settings.recency_boost)
+                ranked = ranked.then(ranking.below(ranked, extra))
+        if not tiered:
+            ranked = ranking.prior(table, ranked, boost)
         return ranking.sort(table, ranked, sort), expanded
 
-    def _pinyin_fallback(self, snap: Snapshot, evaluator: Evaluator, q: str, parsed, ranked: Ranking,
-                         allowed: np.ndarray, sort: str, expanded: list[str], compiled: Compiled) -> Ranking:
-        """A Latin query that reads as pinyin of the index's words (douyin, shuju xielou, dy)
-        also searches those words; literal matches keep the first places."""
-        table = snap.table
+    def _pinyin_reading(self, snap: Snapshot, evaluator: Evaluator, q: str, parsed, allowed: np.ndarray,
+                        compiled: Compiled) -> Callable[[list[str]], Ranking | None] | None:
+        """For a Latin query that may be pinyin of the index's words (douyin, shuju xielou, dy,
+        sjxl fangfan): a function ranking that reading, for ``_rank`` to call when the literal
+        matches of the whole query are few."""
         if snap.pinyin is None or not isinstance(parsed.node, (Words, AllOf)):
-            return ranked
+            return None
         nodes = parsed.node.nodes if isinstance(parsed.node, AllOf) else (parsed.node,)
         if not all(isinstance(n, Words) and n.field is None for n in nodes):
-            return ranked
-        if ranking.distinct_groups(table, ranked, RELAX_BELOW) >= RELAX_BELOW:
-            return ranked
-        words = snap.pinyin.expand(" ".join(n.text for n in nodes))
-        if not words:
-            return ranked
-        alt = AllOf(tuple(AnyOf(tuple(Words(w) for w in options)) if len(options) > 1 else Words(options[0])
-                          for options in words))
-        alt_compiled = self.compiler().compile(type(parsed)(alt))
-        extra, _ = self._rank(evaluator, table, alt_compiled, allowed, "relevance")
-        extra = extra.without(ranked.docs)
-        if not len(extra):
-            return ranked
-        compiled.terms["title"].update(alt_compiled.terms["title"])
-        compiled.terms["body"].update(alt_compiled.terms["body"])
-        compiled.phrases.extend(alt_compiled.phrases)
-        shown = " ".join(options[0] for options in words)
-        expanded.append(f"searched {shown} for {q.strip()}")
-        return ranking.sort(table, ranked.then(ranking.below(ranked, extra)), sort)
+            return None
+        text = " ".join(n.text for n in nodes)
+        masks: dict[str, np.ndarray] = {}
+        reader = snap.searcher.reader()
+
+        def together(words: list[str]) -> int:
+            """Articles holding every one of ``words``: index words, or runs of characters."""
+            mask = allowed.copy()
+            for word in words:
+                if word not in masks:
+                    if ("body", word) in reader or ("title", word) in reader:
+                        q = wq.Or([wq.Term(f, word) for f in ("title", "meta", "body")])
+                    else:
+                        q = self.compiler().phrase_query(Phrase(word))
+                    masks[word] = evaluator.run(q).mask
+                mask &= masks[word]
+                if not mask.any():
+                    return 0
+            return int(np.count_nonzero(mask))
+
+        def reading(expanded: list[str]) -> Ranking | None:
+            words = snap.pinyin.expand(text, together)
+            if not words:
+                return None
+            alt = AllOf(tuple(AnyOf(tuple(Words(w) for w in options)) if len(options) > 1 else Words(options[0])
+                              for options in words))
+            alt_compiled = self.compiler().compile(type(parsed)(alt))
+            found, _ = self._rank(evaluator, snap.table, alt_compiled, allowed, "relevance")
+            if not len(found):
+                return None
+            compiled.terms["title"].update(alt_compiled.terms["title"])
+            compiled.terms["body"].update(alt_compiled.terms["body"])
+            compiled.phrases.extend(alt_compiled.phrases)
+            shown = " ".join(options[0] for options in words)
+            compiled.explain["pinyin"] = shown
+            expanded.append(f"searched {shown} for {q.strip()}")
+            return found
+
+        return reading
 
     def _facets(self, table: DocTable, reps: Ranking, request: SearchRequest) -> dict[str, tuple[FacetValue, ...]]:
         out: dict[str, tuple[FacetValue, ...]] = {}
@@ -310,7 +347,9 @@ class Engine:
     def _did_you_mean(self, snap: Snapshot, evaluator: Evaluator, compiled: Compiled, total: int,
                       allowed: np.ndarray) -> str | None:
         """Latin typos and input-method homophones, offered only when the corrected query finds
-        clearly more under the same filters."""
+        clearly more under the same filters; never for a query understood as pinyin."""
+        if "pinyin" in compiled.explain:
+            return None
 
         def count(q: wq.Query) -> int:
             return int(np.count_nonzero(evaluator.run(q).mask & allowed))

@@ -45,15 +45,27 @@ LENGTH_PRIOR_FULL = 120.0
 # -- pinyin and spelling (search/pinyin.py, search/spelling.py) ------------------------------------
 
 #: A body word gets a pinyin reading when this many documents use it (title, tag and category
-#: words always do): rarer body words are mostly segmentation noise.
+#: words always do): rarer body words are mostly segmentation noise. An index of fewer than
+#: PINYIN_FULL_INDEX_DOCS documents asks 1 + documents // PINYIN_FULL_INDEX_DOCS: on the 163-post
+#: sample, 抖音 is in 2 bodies and no title, and `douyin` answered "did you mean: doxbin".
 PINYIN_BODY_MIN_DF = 3
+PINYIN_FULL_INDEX_DOCS = 5000
 #: Title/tag/category occurrences weigh this much more than body ones in the pinyin vocabulary.
 PINYIN_TITLE_WEIGHT = 3
 #: Alternatives of one pinyin key are kept when their weight is at least this share of the best.
 PINYIN_ALTERNATIVE_SHARE = 0.3
+#: Segmenting letters into pinyin words: each word read costs this much against the log of its
+#: weight, so fewer, more frequent words win (douyin = 抖音, not 抖 + 音...). Initials (sjxl) are far
+#: more ambiguous than full pinyin and cost more, so `xxaq` reads as one word (信息安全) before
+#: two (信息 + 安全); the candidates of each initials key (the most frequent few) are then chosen
+#: by how many articles hold them together with the rest of the query.
+PINYIN_KEY_COST = 2.0
+PINYIN_INITIALS_KEY_COST = 4.0
+PINYIN_INITIALS_CHOICES = 4
 #: A homophone correction (抖因 -> 抖音) is offered only for a word of at least this weight, and
-#: only when the typed word itself is in fewer than this many documents.
-HOMOPHONE_MIN_WEIGHT = 3
+#: only when the typed word itself is in fewer than this many documents. 2, not 3: the demo
+#: articles have 抖音 in two bodies (the correction must still find clearly more than the typo).
+HOMOPHONE_MIN_WEIGHT = 2
 HOMOPHONE_TYPED_MAX_DF = 3
 #: "Did you mean" is considered when a query finds fewer than this many articles, and offered
 #: when the corrected query finds at least one more than twice as many.
