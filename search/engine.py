@@ -9,6 +9,7 @@ version (see doctable.py), so a query never reads stored fields except for the h
 from __future__ import annotations
 
 import bisect
+import math
 import os
 import time
 from collections.abc import Callable
@@ -150,7 +151,7 @@ class Engine:
         with self.snapshots.use() as snap:
             table = snap.table
             evaluator = Evaluator(snap.collection)
-            compiled = self.compiler().compile(parsed)
+            compiled = self.compiler(snap).compile(parsed)
             filter_q = self._filter(request, parsed.dates, warnings)
             allowed = evaluator.mask(filter_q)
             reading = self._pinyin_reading(snap, evaluator, q, parsed, allowed, compiled)
@@ -228,16 +229,27 @@ class Engine:
             return ranking.sort(table, everything, "newest" if sort == "relevance" else sort), expanded
         strict = evaluator.run(compiled.strict)
         matched = strict.mask & allowed
-        ranked = ranking.by_score(matched, strict.score)
         boost = self.settings.recency_boost
         tiered = False
+        pairs = evaluator.run(compiled.held) if compiled.held is not None else None
+        held = pairs.mask & matched if pairs is not None else None
+        if held is not None and held.any() and (matched & ~held).any():
+            # A number typed after a word belongs to it (iPhone 15): the articles that keep them
+            # together come first, each tier with its own prior.
+            ranked = ranking.prior(table, ranking.by_score(held, strict.score + pairs.score), boost)
+            ranked = ranked.then(ranking.below(ranked, ranking.prior(
+                table, ranking.by_score(matched & ~held, strict.score), boost)))
+            tiered = True
+        else:
+            ranked = ranking.by_score(matched, strict.score)
         if reading is not None and ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW:
             # Decided before relaxing: a weak literal match of some of the words (`dou` in an
             # English text) must not beat the pinyin reading of the whole query (抖音). Each tier
             # then gets its prior on its own, so none climbs above the one before.
             extra = reading(expanded)
             if extra is not None and len(extra := extra.without(ranked.docs)):
-                ranked = ranking.prior(table, ranked, boost)
+                if not tiered:
+                    ranked = ranking.prior(table, ranked, boost)
                 ranked = ranked.then(ranking.below(ranked, extra))
                 tiered = True
         if compiled.relaxed is not None and ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW \
@@ -289,7 +301,7 @@ class Engine:
                 return None
             alt = AllOf(tuple(AnyOf(tuple(Words(w) for w in options)) if len(options) > 1 else Words(options[0])
                               for options in words))
-            alt_compiled = self.compiler().compile(type(parsed)(alt))
+            alt_compiled = self.compiler(snap).compile(type(parsed)(alt))
             found, _ = self._rank(evaluator, snap.table, alt_compiled, allowed, "relevance")
             if not len(found):
                 return None
@@ -355,7 +367,7 @@ class Engine:
             return int(np.count_nonzero(evaluator.run(q).mask & allowed))
 
         def compile_query(text: str) -> wq.Query | None:
-            return self.compiler().compile(parse(text)).strict
+            return self.compiler(snap).compile(parse(text)).strict
 
         return did_you_mean(compiled.words, total, searcher=snap.searcher, analyzer=self.analyzer,
                             pinyin=snap.pinyin, compile_query=compile_query, count=count)
@@ -387,8 +399,17 @@ class Engine:
             raise NotFound(f"no article {doc_id!r} in the index")
         return docnum
 
-    def compiler(self) -> Compiler:
-        return Compiler(self.analyzer, self.stopwords, self.regional)
+    def compiler(self, snap: Snapshot | None = None) -> Compiler:
+        """A query compiler; with a snapshot, it also weighs words by their rarity in that index."""
+        idf = None
+        if snap is not None:
+            searcher = snap.searcher
+            count = max(1, searcher.doc_count_all())
+
+            def idf(word: str) -> float:
+                return math.log(count / (searcher.doc_frequency("body", word) + 1)) + 1
+
+        return Compiler(self.analyzer, self.stopwords, self.regional, idf)
 
     def article(self, doc_id: str, q: str = "") -> ArticleDetail:
         with self.snapshots.use() as snap:

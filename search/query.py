@@ -14,12 +14,14 @@ their parts ignored), whatever the segmentation.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from whoosh import query as wq
 
 from . import analysis
+from .numbers import held_pairs
 from .phrase import Adjacent
 from .weights import ADJACENT_BOOST, AND_BONUS, FIELD_WEIGHTS, REGIONAL_WEIGHT
 
@@ -396,16 +398,18 @@ class Compiled:
     words: list[str]                    # the query's words, for suggestions/pinyin
     explain: dict
     notes: list[str] = field(default_factory=list)     # what else was searched (regional words)
+    held: wq.Query | None = None        # what the strict matches that rank first also meet (numbers.py)
 
 
 class Compiler:
     """Turns the syntax tree into a strict and a relaxed Whoosh query."""
 
     def __init__(self, analyzer: analysis.Analyzer, stopwords: frozenset[str] = DEFAULT_STOPWORDS,
-                 regional=None) -> None:
+                 regional=None, idf: Callable[[str], float] | None = None) -> None:
         self.analyzer = analyzer              # the index's own analysis, as at index time
         self.stopwords = stopwords
         self.regional = regional              # regional.RegionalWords, or None
+        self.idf = idf                        # a body word's inverse document frequency in the index
         self.notes: list[str] = []
         self.dictionary = analyzer.dictionary()   # to spot words the segmenter does not know
         self.terms: dict[str, set[str]] = {"title": set(), "body": set()}
@@ -421,7 +425,13 @@ class Compiler:
         strict = self.node(node, strict=True)
         self.recording = False            # the relaxed pass sees the same words again
         relaxed = self.node(node, strict=False)
-        return Compiled(strict, relaxed, self.terms, self.phrases, self.words, self.explain, self.notes)
+        held = None
+        if isinstance(node, AllOf):
+            held = held_pairs([n.text if isinstance(n, Words) and n.field in (None, "title") else None
+                               for n in node.nodes], self.analyzer)
+            if held is not None:
+                self.explain["held"] = str(held)
+        return Compiled(strict, relaxed, self.terms, self.phrases, self.words, self.explain, self.notes, held)
 
     def node(self, node: Node, strict: bool) -> wq.Query | None:
         if isinstance(node, Words):
@@ -478,13 +488,19 @@ class Compiler:
         alternative = self.regional.alternative(node.text) if self.regional is not None and clause else None
         if alternative is None:
             return clause
-        # The other region's word (芯片 for 晶片) a little below the word typed; its terms are
-        # recorded so the word actually found is highlighted.
+        # The other region's word (芯片 for 晶片) a little below the word typed, and never above
+        # it for being rarer in this index (释出 for 发布): it is weighed as rare as the word
+        # typed at most. Its terms are recorded so the word actually found is highlighted.
         if record and self.recording:
             self.notes.append(alternative.note())
             self.explain["clauses"][-1]["regional"] = alternative.text
         other = self.words_clause(Words(alternative.text, node.field), strict, record, alternative=True)
-        return wq.Or([clause, scaled(other, REGIONAL_WEIGHT)]) if other is not None else clause
+        if other is None:
+            return clause
+        weight = REGIONAL_WEIGHT
+        if self.idf is not None:
+            weight *= min(min(1.0, self.idf(s.word) / self.idf(s.other)) for s in alternative.swaps)
+        return wq.Or([clause, scaled(other, weight)])
 
     def words_clause(self, node: Words, strict: bool, record: bool = True, alternative: bool = False) -> wq.Query | None:
         record = record and self.recording

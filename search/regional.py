@@ -54,6 +54,7 @@ class Swap:
     end: int
     typed: str             # the word as the user typed it
     other: str
+    word: str = ""         # the word typed, folded
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class RegionalWords:
             for a, b, other in self._words(run, source, convert):
                 typed = original[start + a:start + b]
                 if self._kept(run[a:b], other, to_mainland, typed):
-                    out.append(Swap(start + a, start + b, typed, other))
+                    out.append(Swap(start + a, start + b, typed, other, run[a:b]))
         return out
 
     def _words(self, run: str, source: str, convert) -> list[tuple[int, int, str]]:

@@ -348,7 +348,7 @@ class Evaluator:
             mask &= here
             score[postings.ids] += scores
         if len(words) > 1 and mask.any():
-            whole = self._whole_word(q.fieldname, words)
+            whole = self._whole_word(q.fieldname, words) if q.in_a_row else None
             if whole is not None:
                 # Where the characters were indexed as one word, they are in a row: only the
                 # other documents need their positions checked.
@@ -356,7 +356,7 @@ class Evaluator:
                 rest = mask & ~whole
                 mask = sure | (self._in_a_row(rest, [p for p, _ in scored]) if rest.any() else rest)
             else:
-                mask = self._in_a_row(mask, [p for p, _ in scored])
+                mask = self._in_a_row(mask, [p for p, _ in scored], q.offsets)
         return Matches(mask, np.where(mask, score, 0.0))
 
     def _whole_word(self, fieldname: str, grams: list[str]) -> np.ndarray | None:
@@ -370,7 +370,8 @@ class Evaluator:
         whole[postings.ids] = True
         return whole
 
-    def _in_a_row(self, mask: np.ndarray, postings: list[TermPostings]) -> np.ndarray:
+    def _in_a_row(self, mask: np.ndarray, postings: list[TermPostings],
+                  offsets: tuple[int, ...] | None = None) -> np.ndarray:
         """Documents of ``mask`` where word i sits at position p + i for some p: the keys
         (document << 32 | position - i) of every word must meet. Each word's keys come out in
         order (documents ascend, and so do positions within one), so membership is one
@@ -387,7 +388,7 @@ class Evaluator:
             else:
                 docs = np.repeat(p.ids[chosen], counts[chosen])
                 places = flat[np.repeat(chosen, counts)]
-            here = (docs << 32) | (places.astype(np.int64) + (1024 - i))
+            here = (docs << 32) | (places.astype(np.int64) + (1024 - (offsets[i] if offsets else i)))
             if len(here) > 1 and not (here[1:] >= here[:-1]).all():
                 here.sort()
             if keys is None:
