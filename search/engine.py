@@ -23,6 +23,7 @@ from . import highlight, ranking
 from .analysis import has_han
 from .codec import unpack_ints
 from .config import Settings
+from .coverage import coverage
 from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
 from .models import SORTS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
@@ -36,7 +37,7 @@ from .snapshot import Snapshot, SnapshotManager
 from .spelling import did_you_mean
 from .store import META_FILE, IndexStore, analyzer_config, index_analyzer
 from .synonyms import SynonymsFile
-from .weights import RELAX_BELOW
+from .weights import COVERAGE_MIN_SHARE, COVERAGE_POWER, KNOWN_ITEM_MIN_CLAUSES, RELAX_BELOW
 
 FACET_NAMES = {"category": "categories", "tag": "tags", "author": "authors", "year": "years"}
 
@@ -227,6 +228,8 @@ class Engine:
             docs = np.flatnonzero(allowed & table.live)
             everything = Ranking(docs, np.zeros(len(docs)))
             return ranking.sort(table, everything, "newest" if sort == "relevance" else sort), expanded
+        if len(compiled.clauses) >= KNOWN_ITEM_MIN_CLAUSES and compiled.relaxed is not None:
+            return ranking.sort(table, self._rank_by_coverage(evaluator, table, compiled, allowed, expanded), sort), expanded
         strict = evaluator.run(compiled.strict)
         matched = strict.mask & allowed
         boost = self.settings.recency_boost
@@ -265,6 +268,24 @@ class Engine:
         if not tiered:
             ranked = ranking.prior(table, ranked, boost)
         return ranking.sort(table, ranked, sort), expanded
+
+    def _rank_by_coverage(self, evaluator: Evaluator, table: DocTable, compiled: Compiled, allowed: np.ndarray,
+                          expanded: list[str]) -> Ranking:
+        """A long description: the articles with most of its clauses (titles counting more)
+        first, among those with at least half of them; the others below when they are few."""
+        relaxed = evaluator.run(compiled.relaxed)
+        share, matched = coverage(evaluator, compiled.clauses)
+        found = relaxed.mask & allowed
+        enough = found & (matched >= math.ceil(COVERAGE_MIN_SHARE * len(compiled.clauses)))
+        score = relaxed.score * share ** COVERAGE_POWER
+        boost = self.settings.recency_boost
+        ranked = ranking.prior(table, ranking.by_score(enough, score), boost)
+        if ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW:
+            rest = ranking.prior(table, ranking.by_score(found & ~enough, score), boost)
+            ranked = ranked.then(ranking.below(ranked, rest))
+        if len(ranked) and not (found & (matched == len(compiled.clauses))).any():
+            expanded.append("no article has all the words; showing articles with some of them")
+        return ranked
 
     def _pinyin_reading(self, snap: Snapshot, evaluator: Evaluator, q: str, parsed, allowed: np.ndarray,
                         compiled: Compiled) -> Callable[[list[str]], Ranking | None] | None:

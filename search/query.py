@@ -399,6 +399,7 @@ class Compiled:
     explain: dict
     notes: list[str] = field(default_factory=list)     # what else was searched (regional words)
     held: wq.Query | None = None        # what the strict matches that rank first also meet (numbers.py)
+    clauses: list[tuple[wq.Query, wq.Query]] = field(default_factory=list)   # each clause, and in titles
 
 
 class Compiler:
@@ -431,7 +432,30 @@ class Compiler:
                                for n in node.nodes], self.analyzer)
             if held is not None:
                 self.explain["held"] = str(held)
-        return Compiled(strict, relaxed, self.terms, self.phrases, self.words, self.explain, self.notes, held)
+        return Compiled(strict, relaxed, self.terms, self.phrases, self.words, self.explain, self.notes, held,
+                        self.coverage_clauses(node))
+
+    def coverage_clauses(self, node: Node) -> list[tuple[wq.Query, wq.Query]]:
+        """Each clause of a query of plain words (what a long description is), as a query on
+        every field and on titles alone, to count how many of them an article has (coverage.py);
+        empty for any other query."""
+        if not isinstance(node, AllOf):
+            return []
+        out = []
+        for n in node.nodes:
+            if isinstance(n, Not) or self._only_stopwords(n):
+                continue
+            if not isinstance(n, (Words, Phrase)) or n.field is not None:
+                return []
+            if isinstance(n, Words):
+                anywhere = self.words_query(n, strict=True, record=False)
+                title = self.words_query(Words(n.text, "title"), strict=True, record=False)
+            else:
+                anywhere = self.phrase_query(n, record=False)
+                title = self.phrase_query(Phrase(n.text, "title"), record=False)
+            if anywhere is not None and title is not None:
+                out.append((anywhere, title))
+        return out
 
     def node(self, node: Node, strict: bool) -> wq.Query | None:
         if isinstance(node, Words):

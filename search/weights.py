@@ -81,3 +81,12 @@ REGIONAL_RARE_SHARE = 0.1
 #: The other region's word scores this share of the word typed, so an article that uses the
 #: reader's own word ranks a little above one that uses the other region's. Chosen by hand.
 REGIONAL_WEIGHT = 0.8
+
+# -- long descriptions, known items (search/coverage.py) -----------------------------------------
+
+#: A query of at least this many clauses (plain words) is ranked by coverage: relaxed score times
+#: share ** COVERAGE_POWER, among the articles with at least COVERAGE_MIN_SHARE of its clauses.
+KNOWN_ITEM_MIN_CLAUSES = 5
+COVERAGE_TITLE_WEIGHT = 1.0
+COVERAGE_POWER = 2.0
+COVERAGE_MIN_SHARE = 0.5

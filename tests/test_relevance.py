@@ -26,11 +26,18 @@ PHONES = {
     "covid-year.md": ("COVID 疫情三年回顾", "从 2020 年到 2022 年，19 个国家先后放宽入境限制，疫苗接种率上升。"),
 }
 
+LIBRARY = {
+    "swap.md": ("社区旧书交换日", "周末在图书馆门口，市民带三本旧书可以换一本，现场还有儿童绘本区。"),
+    "corner.md": ("图书馆周末咖啡角开张", "图书馆周末的咖啡角开张了。咖啡角周末营业，图书馆的咖啡很便宜。"),
+    "cafe.md": ("周末咖啡市集", "周末的咖啡市集有二十个摊位，咖啡师现场冲咖啡。"),
+    "kids.md": ("儿童阅读活动报名", "图书馆的儿童阅读活动周末开始报名，儿童需由家长陪同。"),
+}
+
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, jieba_cache: Path):
     root = tmp_path_factory.mktemp("ranking-articles")
-    for name, (title, body) in PHONES.items():
+    for name, (title, body) in (PHONES | LIBRARY).items():
         write_article(root, name, title, body, date="2024-09-10")
     settings = Settings(index_dir=str(tmp_path_factory.mktemp("ranking-index")), workers=1, cache_dir=str(jieba_cache))
     reindex(settings, root)
@@ -64,3 +71,13 @@ def test_words_at_one_position_are_found_by_their_offsets(engine) -> None:
         assert got == expected, offsets
         whoosh = {table.ids[d] for _, d in snap.searcher.search(q, limit=None).top_n}
         assert whoosh == expected, offsets
+
+
+def test_a_long_description_finds_the_article_with_most_of_its_words(engine) -> None:
+    # No article has all seven words. The swap day has six of them (two in its title); the
+    # coffee corner repeats three of them, in its title and all through its short body.
+    res = engine.search(SearchRequest(q="图书馆 周末 旧书 交换 儿童 咖啡 市民", per_page=20))
+    found = [h.id for h in res.hits]
+    assert found[0] == "swap.md", found
+    assert set(found) == {"swap.md", "corner.md", "cafe.md", "kids.md"}
+    assert any("no article has all the words" in note for note in res.expanded)
