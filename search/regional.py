@@ -25,25 +25,74 @@ typed in Traditional characters comes from a Taiwan or Hong Kong reader, whose �
 from __future__ import annotations
 
 import functools
+import json
+import os
+import shutil
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from .analysis import SCAN_RE, Analyzer, has_han
 from .weights import REGIONAL_RARE_SHARE
 
 #: OpenCC configurations reading a word as Taiwan / Hong Kong usage (-> the mainland word).
 TO_MAINLAND = ("tw2sp", "hk2sp")
-#: ... and reading it as mainland usage (-> the Taiwan / Hong Kong word).
-TO_REGIONAL = ("s2twp", "s2hkp")
+#: ... and reading it as mainland usage (-> the Taiwan / Hong Kong word): OpenCC's s2twp and
+#: s2hkp, made light (see ``_word_config``).
+TO_REGIONAL = ("s2tw-words", "s2hk-words")
+_WORD_TABLES = {"s2tw-words": "TWPhrases.ocd2", "s2hk-words": "HKPhrases.ocd2"}
 _CACHE_MAX = 20_000
 
 
 @functools.lru_cache(maxsize=8)
-def _converter(config: str):
-    """One OpenCC converter per configuration and process (each loads its dictionaries, 0.1-0.2 s)."""
+def _converter(config: str, cache_dir: Path):
+    """One OpenCC converter per configuration and process (each loads its dictionaries once)."""
     import opencc
 
+    if config in _WORD_TABLES:
+        path = _word_config(config, cache_dir)
+        if path is not None:
+            return opencc.OpenCC(str(path))
+        config = {"s2tw-words": "s2twp", "s2hk-words": "s2hkp"}[config]
     return opencc.OpenCC(config)
+
+
+def _word_config(name: str, cache_dir: Path) -> Path | None:
+    """An OpenCC configuration that converts Simplified text character by character, then
+    applies the regional word table. OpenCC's own s2twp first converts with its Simplified ->
+    Traditional phrase table, 43 MB in memory per process, for nothing here: the result is
+    folded back to Simplified anyway, and a character converted wrongly by itself (髮 / 發) folds
+    back all the same. OpenCC looks for tables beside the configuration, so the configuration
+    and copies of its two small tables (70 kB) go to a folder of sou's cache."""
+    import opencc
+
+    share = Path(opencc.__file__).parent / "clib" / "share" / "opencc"
+    tables = ("STCharacters.ocd2", _WORD_TABLES[name])
+    if not all((share / t).is_file() for t in tables):
+        return None
+    folder = cache_dir / f"opencc-{getattr(opencc, '__version__', 'x')}"
+    path = folder / f"{name}.json"
+    config = {
+        "name": f"{name}: Simplified characters, then {tables[1]}",
+        "segmentation": {"type": "mmseg", "dict": {"type": "ocd2", "file": tables[1]}},
+        "conversion_chain": [
+            {"dict": {"type": "ocd2", "file": tables[0]}},
+            {"dict": {"type": "ocd2", "file": tables[1]}},
+        ],
+    }
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for table in tables:
+            if not (folder / table).is_file():
+                tmp = folder / f"{table}.{os.getpid()}.tmp"
+                shutil.copyfile(share / table, tmp)
+                os.replace(tmp, folder / table)
+        tmp = folder / f"{name}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        return None
+    return path
 
 
 @dataclass(frozen=True)
@@ -78,8 +127,8 @@ class RegionalWords:
 
     def load(self) -> RegionalWords:
         """Load OpenCC's tables now (about half a second), not on the first Chinese query."""
-        for config in ("s2t", *TO_MAINLAND, *TO_REGIONAL):
-            _converter(config)
+        for config in (*TO_MAINLAND, *TO_REGIONAL):
+            _converter(config, self.analyzer.cache_dir)
         return self
 
     def alternative(self, text: str) -> Alternative | None:
@@ -99,7 +148,7 @@ class RegionalWords:
         folded = self.analyzer.fold(text)
         if not has_han(folded):
             return None
-        original = text if len(text) == len(folded) else folded
+        original = text if len(text) == len(folded) else folded      # one character per character
         swaps: list[Swap] = []
         for m in SCAN_RE.finditer(folded):
             if m.lastgroup == "cjk" and m.end() - m.start() >= 2:
@@ -120,14 +169,14 @@ class RegionalWords:
 
     def _run_swaps(self, folded: str, original: str, start: int, end: int) -> list[Swap]:
         run = folded[start:end]
-        as_traditional = _converter("s2t").convert(run)
         out: list[Swap] = []
         for config in (*TO_MAINLAND, *TO_REGIONAL):
             to_mainland = config in TO_MAINLAND
-            source = as_traditional if to_mainland else run
-            if len(source) != len(run):
-                continue
-            convert = _converter(config).convert
+            # Taiwan's tables are keyed by Traditional words: read the word as it was typed (a
+            # Taiwan word typed in Simplified characters is rare, and converting every query
+            # to Traditional first would cost OpenCC's 20 MB phrase table).
+            source = original[start:end] if to_mainland else run
+            convert = _converter(config, self.analyzer.cache_dir).convert
             for a, b, other in self._words(run, source, convert):
                 typed = original[start + a:start + b]
                 if self._kept(run[a:b], other, to_mainland, typed):
