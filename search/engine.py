@@ -317,7 +317,7 @@ class Engine:
             return int(np.count_nonzero(mask))
 
         def reading(expanded: list[str]) -> Ranking | None:
-            words = snap.pinyin.expand(text, together)
+            words = snap.pinyin.expand(text, together, lambda ch: reader.doc_frequency("ngram", ch))
             if not words:
                 return None
             alt = AllOf(tuple(AnyOf(tuple(Words(w) for w in options)) if len(options) > 1 else Words(options[0])

@@ -23,10 +23,9 @@ from .weights import (
     HOMOPHONE_MIN_WEIGHT,
     PINYIN_ALTERNATIVE_SHARE,
     PINYIN_BODY_MIN_DF,
+    PINYIN_CHAR_CHOICES,
     PINYIN_FULL_INDEX_DOCS,
     PINYIN_INITIALS_CHOICES,
-    PINYIN_INITIALS_KEY_COST,
-    PINYIN_KEY_COST,
     PINYIN_TITLE_WEIGHT,
 )
 
@@ -135,6 +134,8 @@ class PinyinVocabulary:
 
     def merge(self, other: PinyinVocabulary) -> None:
         """Fold an incremental reindex's additions into this vocabulary."""
+        self.__dict__.pop("_total", None)
+        self.__dict__.pop("_by_sound", None)
         for mine, theirs in ((self.full, other.full), (self.initials, other.initials)):
             for key, entries in theirs.items():
                 for word, weight in entries:
@@ -165,26 +166,54 @@ class PinyinVocabulary:
                    set(data.get("syllables", [])), dict(data.get("chars", {})))
 
     # -- querying ---------------------------------------------------------------------------
-    def expand(self, text: str, together: Callable[[list[str]], int] | None = None) -> list[list[str]] | None:
+    def expand(self, text: str, together: Callable[[list[str]], int] | None = None,
+               char_weight: Callable[[str], int] | None = None) -> list[list[str]] | None:
         """Chinese words for a Latin query that reads as pinyin: one list of alternatives per
         clause, best first; None when it is not pinyin of words this index has.
 
         Full pinyin is read first (douyin, dou yin, shuju xielou). Otherwise each typed word is
         full pinyin or the initials of index words (sjxl fangfan: 数据泄露 防范); initials are
         ambiguous (sj is 数据, 事件, 世界 ...), so ``together(words)``, the number of articles
-        that hold all of ``words``, picks the reading the index supports."""
+        that hold all of ``words``, picks the reading the index supports. Last, a syllable may
+        stand for one character that the segmenter keeps apart from its word (ling xinren:
+        零 + 信任, 零信任); ``char_weight`` (how common a character is) ranks the candidates, and
+        ``together`` keeps the one the index has in a row."""
         letters = text.strip().lower()
         if not letters or not _LETTERS_RE.match(letters):
             return None
         compact = letters.replace(" ", "")
         if len(compact) < 2:
             return None
-        best = self._segment(compact)
-        if best is not None:
+        tokens = letters.split()
+        bounds = frozenset(itertools.accumulate(len(t) for t in tokens[:-1]))
+        best = self._segment(compact, bounds=bounds)
+        if best is not None and (together is None or self._runs_found(tokens, best, together)):
             return best
         if _INITIALS_RE.match(compact) and compact in self.initials:
             return [[w for w, _ in self.initials[compact][:3]]]
-        return self._mixed(letters.split(), together)
+        mixed = self._mixed(tokens, together)
+        if mixed is not None or together is None or char_weight is None:
+            return mixed
+        return self._with_characters(compact, together, char_weight)
+
+    def _runs_found(self, tokens: list[str], clauses: list[list[str]], together: Callable[[list[str]], int]) -> bool:
+        """Whether the words read from each typed word stand in a row somewhere in the index:
+        `qukuailian` typed as one word is 区块链, not 区块 + 立案 (li'an) found apart."""
+        sounds = [self.sound_of(options[0]) for options in clauses]
+        ends, pos = [], 0
+        for token in tokens:
+            pos += len(token)
+            ends.append(pos)
+        at, i = 0, 0
+        for end in ends:
+            run = []
+            while i < len(clauses) and at + len("".join(sounds[i])) <= end:
+                at += len("".join(sounds[i]))
+                run.append(clauses[i][0])
+                i += 1
+            if len(run) > 1 and not together(["".join(run)]):
+                return False
+        return True
 
     def _mixed(self, tokens: list[str], together: Callable[[list[str]], int] | None) -> list[list[str]] | None:
         clauses: list[list[str]] = []          # full pinyin: alternatives of one word
@@ -193,7 +222,7 @@ class PinyinVocabulary:
         while i < len(tokens):
             for j in range(len(tokens), i, -1):     # the longest run of words that is full pinyin
                 full = self._segment("".join(tokens[i:j]))
-                if full is not None:
+                if full is not None and (together is None or self._runs_found(tokens[i:j], full, together)):
                     clauses += full
                     i = j
                     break
@@ -246,13 +275,18 @@ class PinyinVocabulary:
                 options = self.initials.get(token[i:j])
                 if not options:
                     continue
-                score = best[i][0] + math.log(1 + options[0][1]) - PINYIN_INITIALS_KEY_COST
+                score = best[i][0] + math.log(1 + options[0][1]) - self._log_total()
                 if best[j] is None or score > best[j][0]:
                     best[j] = (score, best[i][1] + [token[i:j]])
         return best[n][1] if best[n] is not None else None
 
-    def _segment(self, compact: str) -> list[list[str]] | None:
+    def _segment(self, compact: str, bounds: frozenset[int] = frozenset()) -> list[list[str]] | None:
+        """The most probable reading of ``compact`` as index words (a unigram model: each word
+        costs the log of its share of the vocabulary's weight, so 供应链 beats 供应 + 立案 for
+        gongyinglian; a word across a space the user typed (``bounds``) costs one word more, so
+        `heike gongji` is 黑客 + 攻击 while `dou yin` is still 抖音)."""
         n = len(compact)
+        cost = self._log_total()
         best: list[tuple[float, list[str]] | None] = [None] * (n + 1)
         best[0] = (0.0, [])
         for i in range(n):
@@ -264,7 +298,9 @@ class PinyinVocabulary:
                 options = self.full.get(key)
                 if not options:
                     continue
-                score = score_i + math.log(1 + options[0][1]) - PINYIN_KEY_COST
+                score = score_i + math.log(1 + options[0][1]) - cost
+                if any(i < b < j for b in bounds):
+                    score -= cost
                 if best[j] is None or score > best[j][0]:
                     best[j] = (score, keys_i + [key])
         if best[n] is None:
@@ -275,6 +311,53 @@ class PinyinVocabulary:
             top = options[0][1]
             out.append([w for w, weight in options[:3] if weight >= top * PINYIN_ALTERNATIVE_SHARE])
         return out
+
+    def _log_total(self) -> float:
+        total = getattr(self, "_total", None)
+        if total is None:
+            total = self._total = math.log(1 + sum(entries[0][1] for entries in self.full.values() if entries))
+        return total
+
+    def _sound_chars(self) -> dict[str, list[str]]:
+        """Syllable -> the index's characters with that reading."""
+        table = getattr(self, "_by_sound", None)
+        if table is None:
+            table = {}
+            for ch, reading in self.chars.items():
+                table.setdefault(reading, []).append(ch)
+            self._by_sound = table
+        return table
+
+    def _with_characters(self, compact: str, together: Callable[[list[str]], int],
+                         char_weight: Callable[[str], int]) -> list[list[str]] | None:
+        """A reading with one lone syllable (qukuailian: 区块 + lian, yuanyuzhou: yuan + 宇宙):
+        for each place a syllable could stand alone, the words on either side by their own
+        reading, the syllable as each of the index's commonest characters of that sound, joined
+        to the word beside it; the candidate the index has in a row in most articles wins."""
+        sounds = self._sound_chars()
+        best, best_count = None, 0
+        for i in range(len(compact)):
+            for j in range(i + 1, min(len(compact), i + 6) + 1):
+                sound = compact[i:j]
+                if not sounds.get(sound):
+                    continue
+                left = self._segment(compact[:i]) if i else []
+                right = self._segment(compact[j:]) if j < len(compact) else []
+                if left is None or right is None or not (left or right):
+                    continue
+                chars = sorted(sounds[sound], key=lambda c: -char_weight(c))[:PINYIN_CHAR_CHOICES]
+                for ch in chars:
+                    # the character joins the word after it, or the word before it at the end
+                    if right:
+                        clauses = left + [[ch + right[0][0]]] + right[1:]
+                        joined = clauses[len(left)][0]
+                    else:
+                        clauses = left[:-1] + [[left[-1][0] + ch]]
+                        joined = clauses[-1][0]
+                    count = together([joined])
+                    if count > best_count:
+                        best, best_count = clauses, count
+        return best
 
     def _syllables_only(self, token: str) -> bool:
         n = len(token)

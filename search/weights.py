@@ -54,14 +54,16 @@ PINYIN_FULL_INDEX_DOCS = 5000
 PINYIN_TITLE_WEIGHT = 3
 #: Alternatives of one pinyin key are kept when their weight is at least this share of the best.
 PINYIN_ALTERNATIVE_SHARE = 0.3
-#: Segmenting letters into pinyin words: each word read costs this much against the log of its
-#: weight, so fewer, more frequent words win (douyin = 抖音, not 抖 + 音...). Initials (sjxl) are far
-#: more ambiguous than full pinyin and cost more, so `xxaq` reads as one word (信息安全) before
-#: two (信息 + 安全); the candidates of each initials key (the most frequent few) are then chosen
-#: by how many articles hold them together with the rest of the query.
-PINYIN_KEY_COST = 2.0
-PINYIN_INITIALS_KEY_COST = 4.0
+#: Letters are read as the most probable string of index words (each word's log share of the
+#: vocabulary's weight: gongyinglian is 供应链, not 供应 + 立案 li'an). Initials (sjxl) are far
+#: more ambiguous than full pinyin: the candidates of each initials key (the most frequent few)
+#: are chosen by how many articles hold them together with the rest of the query.
 PINYIN_INITIALS_CHOICES = 4
+#: A lone syllable may stand for one character the segmenter keeps apart from its word (零 of
+#: 零信任, 链 of 区块链, 币 of 比特币), when no reading by whole words is found in a row: the
+#: characters of that sound the index uses most are tried beside the word (jieba's general
+#: frequencies put 币 and 零 below the top eight of bi and ling), and the index's answer wins.
+PINYIN_CHAR_CHOICES = 8
 #: A homophone correction (抖因 -> 抖音) is offered only for a word of at least this weight, and
 #: only when the typed word itself is in fewer than this many documents. 2, not 3: the demo
 #: articles have 抖音 in two bodies (the correction must still find clearly more than the typo).

@@ -23,6 +23,7 @@ ARTICLES = {
     "fraud.md": ("防范电信诈骗", "接到自称客服的电话，先挂断再核实。"),
     "vuln.md": ("信息安全漏洞通报", "本周通报的信息安全漏洞涉及两款路由器，厂商已经发布补丁。"),
     "zoo.md": ("动物园周末开放夜场", "夜场可以看到熊猫吃竹子，门票需要提前预约。"),
+    "trust.md": ("零信任架构落地指南", "零信任的原则是默认不信任任何设备，每次访问都要验证。"),
 }
 
 
@@ -63,6 +64,14 @@ def test_initials_mixed_with_full_pinyin(engine) -> None:
     assert set(found[1:]) <= {"leak-b.md", "fraud.md"}
     assert any("数据泄露 防范" in note for note in res.expanded), res.expanded
     assert [h.id for h in search(engine, "xxaq loudong").hits] == ["vuln.md"]
+
+
+def test_a_syllable_the_segmenter_keeps_apart_from_its_word(engine) -> None:
+    # jieba cuts 零信任 into 零 + 信任: `ling` is read as the character the index has beside 信任
+    for q in ("lingxinren", "ling xinren"):
+        res = search(engine, q)
+        assert [h.id for h in res.hits] == ["trust.md"], q
+        assert any("零信任" in note for note in res.expanded), res.expanded
 
 
 def test_a_homophone_typo_offers_the_word_the_index_has(engine) -> None:
