@@ -513,12 +513,13 @@ class Compiler:
         if alternative is None:
             return clause
         # The other region's word (芯片 for 晶片) a little below the word typed, and never above
-        # it for being rarer in this index (释出 for 发布): it is weighed as rare as the word
-        # typed at most. Its terms are recorded so the word actually found is highlighted.
+        # it for being rarer in this index: it is weighed as rare as the word typed at most.
+        # The swapped words are recorded so the word actually found is highlighted.
         if record and self.recording:
             self.notes.append(alternative.note())
             self.explain["clauses"][-1]["regional"] = alternative.text
-        other = self.words_clause(Words(alternative.text, node.field), strict, record, alternative=True)
+            self.phrases.extend(s.other for s in alternative.swaps)    # only the swapped words light up
+        other = self.words_clause(Words(alternative.text, node.field), strict, record=False)
         if other is None:
             return clause
         weight = REGIONAL_WEIGHT
@@ -526,7 +527,7 @@ class Compiler:
             weight *= min(min(1.0, self.idf(s.word) / self.idf(s.other)) for s in alternative.swaps)
         return wq.Or([clause, scaled(other, weight)])
 
-    def words_clause(self, node: Words, strict: bool, record: bool = True, alternative: bool = False) -> wq.Query | None:
+    def words_clause(self, node: Words, strict: bool, record: bool = True) -> wq.Query | None:
         record = record and self.recording
         toks = [t.text for t in self.analyzer.tokenize(node.text, "query")]
         if not toks:
@@ -534,9 +535,8 @@ class Compiler:
         kept = [t for t in toks if t not in self.stopwords] or toks
         title_only = node.field == "title"
         if record:
-            if not alternative:
-                self.words.append(node.text)
-                self.explain["clauses"].append({"text": node.text, "field": node.field or "all", "words": kept})
+            self.words.append(node.text)
+            self.explain["clauses"].append({"text": node.text, "field": node.field or "all", "words": kept})
             if len(kept) > 1 and _has_cjk(node.text):
                 self.phrases.append(node.text)     # highlight 香港人 whole, not 香港 + every 人
         # A one-character token inside a longer word (人 of 香港人) is not a query on its own:

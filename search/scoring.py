@@ -245,6 +245,9 @@ class Evaluator:
 
     def __init__(self, collection: Collection) -> None:
         self.c = collection
+        # One search asks for the same words several times (strict and relaxed passes, a
+        # regional alternative that shares a word, coverage counts): BM25 once per field and word.
+        self._scored: dict[tuple[str, str], tuple[TermPostings, np.ndarray]] = {}
 
     def run(self, q: wq.Query | None) -> Matches:
         if q is None:
@@ -313,19 +316,26 @@ class Evaluator:
         return Matches(mask, score)
 
     def _term_scores(self, fieldname: str, text: str, boost: float) -> tuple[TermPostings, np.ndarray]:
+        key = (fieldname, text)
+        found = self._scored.get(key)
+        if found is None:
+            found = self._scored[key] = self._bm25(fieldname, text)
+        postings, scores = found
+        return postings, scores * boost if boost != 1.0 else scores
+
+    def _bm25(self, fieldname: str, text: str) -> tuple[TermPostings, np.ndarray]:
         postings = self.c.postings(fieldname, text)
         if len(postings.ids) == 0:
             return postings, postings.weights
         fieldobj = self.c.schema[fieldname]
         if not fieldobj.scorable:
-            return postings, postings.weights * boost
+            return postings, postings.weights
         df = self.c.searcher.doc_frequency(fieldname, fieldobj.to_bytes(text))
         idf = math.log(self.c.doc_count_all / (df + 1)) + 1
         lengths = self.c.lengths(fieldname)[postings.ids]
         avg = self.c.average_length(fieldname)
         tf = postings.weights
-        scores = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / avg)))
-        return postings, scores * boost
+        return postings, idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / avg)))
 
     def _term(self, fieldname: str, text: str, boost: float) -> Matches:
         postings, scores = self._term_scores(fieldname, text, boost)
