@@ -164,6 +164,10 @@ class Analyzer:
         """Whether ``word`` is in the segmenter's dictionary (or the index's user dictionary)."""
         return self.segmenter.known(word)
 
+    def frequency(self, word: str) -> int:
+        """``word``'s frequency in the segmenter's dictionary (0: not a word)."""
+        return self.segmenter.freq.get(word, 0)
+
     def _segment(self, run: str, seg: Segmenter) -> tuple[str, ...]:
         """jieba's words for one CJK run, memoised: news text repeats the same short runs (names,
         places, stock phrases) constantly, and a run always segments the same way."""

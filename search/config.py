@@ -55,6 +55,7 @@ class Settings:
     recency_boost: float = _opt(0.0, "Extra weight for newer articles (0 = off; 0.2 is a gentle boost).")
     collapse: bool = _opt(True, "Collapse revisions of one article (same title + date, or same body) into one hit.")
     pinyin: bool = _opt(True, "Let Latin-letter pinyin (douyin, dou yin, dy) find Chinese words of the index.")
+    regional: bool = _opt(True, "Let Taiwan / Hong Kong words and mainland words for the same thing find each other (晶片/芯片, 網路/网络).")
     synonyms_file: str = _opt("", "Solr-style synonyms file (`a, b, c` or `a => b`), read at query time.")
     synonyms: bool = _opt(True, "Apply the synonyms file.")
     variants: bool = _opt(True, "Fold variant characters (台/臺, 裏/裡/里, 着/著) besides Traditional/Simplified.")

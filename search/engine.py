@@ -9,8 +9,10 @@ version (see doctable.py), so a query never reads stored fields except for the h
 from __future__ import annotations
 
 import bisect
+import math
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +21,7 @@ from whoosh import query as wq
 
 from . import filters, highlight, permalink, ranking, requests
 from .config import Settings
+from .coverage import coverage
 from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
 from .models import ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
@@ -29,6 +32,7 @@ from .query import (
     Compiled,
     Compiler,
     DateRange,
+    Phrase,
     Words,
     keyword_query,
     load_stopwords,
@@ -36,13 +40,14 @@ from .query import (
     parse_date_range,
 )
 from .ranking import Ranking
+from .regional import RegionalWords
 from .schema import FACET_FIELDS
 from .scoring import Collection, Evaluator
 from .snapshot import Snapshot, SnapshotManager
 from .spelling import did_you_mean
 from .store import META_FILE, IndexStore, analyzer_config, index_analyzer
 from .synonyms import SynonymsFile
-from .weights import RELAX_BELOW
+from .weights import COVERAGE_MIN_SHARE, COVERAGE_POWER, KNOWN_ITEM_MIN_CLAUSES, RELAX_BELOW
 
 FACET_NAMES = {"category": "categories", "tag": "tags", "author": "authors", "year": "years"}
 RELATED_CHARS = 20_000    # related articles are found from the key terms of this much of the body
@@ -58,6 +63,7 @@ class Engine:
         self.analyzer = index_analyzer(settings)
         self.stopwords = load_stopwords(settings.stopwords, self.analyzer.fold)
         self.synonyms = SynonymsFile(settings.synonyms_file if settings.synonyms else "", self.analyzer.fold)
+        self.regional = RegionalWords(self.analyzer) if settings.regional else None
         self.snapshots = SnapshotManager(self._open_snapshot, self._stamp)
 
     @classmethod
@@ -65,6 +71,8 @@ class Engine:
         engine = cls(settings or Settings.load())
         analyzer_config(engine.settings).check()
         engine.analyzer.load()          # load the dictionary now, not on the first query
+        if engine.regional is not None:
+            engine.regional.load()
         engine.snapshots.start()
         return engine
 
@@ -157,14 +165,15 @@ class Engine:
         with self.snapshots.use() as snap:
             table = snap.table
             evaluator = Evaluator(snap.collection)
-            compiled = self.compiler().compile(parsed)
+            compiled = self.compiler(snap).compile(parsed)
             filter_q = self._filter(request, parsed.dates, warnings)
             allowed = evaluator.mask(filter_q)
             if request.filter is not None:
                 allowed &= filters.mask(request.filter, table)
-            ranked, expanded = self._rank(evaluator, table, compiled, allowed, sort, relax=request.matching != "all")
-            ranked = self._pinyin_fallback(snap, evaluator, q, parsed, ranked, allowed, sort, expanded, compiled)
-            expanded = synonym_notes + expanded
+            reading = self._pinyin_reading(snap, evaluator, q, parsed, allowed, compiled)
+            ranked, expanded = self._rank(evaluator, table, compiled, allowed, sort, reading,
+                                          relax=request.matching != "all")
+            expanded = synonym_notes + compiled.notes + expanded
             reps = ranking.collapse(table, ranked) if self.settings.collapse else ranked
             facets = self._facets(table, reps, request) if request.facets else {}
             start = request.offset if request.offset is not None else (page - 1) * per_page
@@ -213,54 +222,123 @@ class Engine:
         return wq.And(parts) if len(parts) > 1 else parts[0]
 
     def _rank(self, evaluator: Evaluator, table: DocTable, compiled: Compiled, allowed: np.ndarray,
-              sort: str, relax: bool = True) -> tuple[Ranking, list[str]]:
+              sort: str, reading: Callable[[list[str]], Ranking | None] | None = None,
+              relax: bool = True) -> tuple[Ranking, list[str]]:
+        """Articles with every clause first; then, when they are few, the query's pinyin reading
+        (``reading``) and (unless ``relax`` is off: Meilisearch's matchingStrategy "all") articles
+        with some of the clauses, each tier below the one before."""
         expanded: list[str] = []
         if compiled.strict is None:
             docs = np.flatnonzero(allowed & table.live)
             everything = Ranking(docs, np.zeros(len(docs)))
             return ranking.sort(table, everything, "newest" if sort == "relevance" else sort), expanded
+        if relax and len(compiled.clauses) >= KNOWN_ITEM_MIN_CLAUSES and compiled.relaxed is not None:
+            return ranking.sort(table, self._rank_by_coverage(evaluator, table, compiled, allowed, expanded), sort), expanded
         strict = evaluator.run(compiled.strict)
         matched = strict.mask & allowed
-        ranked = ranking.by_score(matched, strict.score)
+        boost = self.settings.recency_boost
+        tiered = False
+        pairs = evaluator.run(compiled.held) if compiled.held is not None else None
+        held = pairs.mask & matched if pairs is not None else None
+        if held is not None and held.any() and (matched & ~held).any():
+            # A number typed after a word belongs to it (iPhone 15): the articles that keep them
+            # together come first, each tier with its own prior.
+            ranked = ranking.prior(table, ranking.by_score(held, strict.score + pairs.score), boost)
+            ranked = ranked.then(ranking.below(ranked, ranking.prior(
+                table, ranking.by_score(matched & ~held, strict.score), boost)))
+            tiered = True
+        else:
+            ranked = ranking.by_score(matched, strict.score)
+        if reading is not None and ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW:
+            # Decided before relaxing: a weak literal match of some of the words (`dou` in an
+            # English text) must not beat the pinyin reading of the whole query (抖音). Each tier
+            # then gets its prior on its own, so none climbs above the one before.
+            extra = reading(expanded)
+            if extra is not None and len(extra := extra.without(ranked.docs)):
+                if not tiered:
+                    ranked = ranking.prior(table, ranked, boost)
+                ranked = ranked.then(ranking.below(ranked, extra))
+                tiered = True
         if relax and compiled.relaxed is not None and ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW \
                 and str(compiled.relaxed) != str(compiled.strict):
             relaxed = evaluator.run(compiled.relaxed)
             extra = ranking.by_score(relaxed.mask & allowed & ~matched, relaxed.score)
+            if tiered:
+                extra = ranking.prior(table, extra.without(ranked.docs), boost)
             if len(extra):
-                ranked = ranked.then(ranking.below(ranked, extra))
-                if not matched.any():
+                if not len(ranked):
                     expanded.append("no article has all the words; showing articles with some of them")
-        ranked = ranking.prior(table, ranked, self.settings.recency_boost)
+                ranked = ranked.then(ranking.below(ranked, extra))
+        if not tiered:
+            ranked = ranking.prior(table, ranked, boost)
         return ranking.sort(table, ranked, sort), expanded
 
-    def _pinyin_fallback(self, snap: Snapshot, evaluator: Evaluator, q: str, parsed, ranked: Ranking,
-                         allowed: np.ndarray, sort: str, expanded: list[str], compiled: Compiled) -> Ranking:
-        """A Latin query that reads as pinyin of the index's words (douyin, shuju xielou, dy)
-        also searches those words; literal matches keep the first places."""
-        table = snap.table
+    def _rank_by_coverage(self, evaluator: Evaluator, table: DocTable, compiled: Compiled, allowed: np.ndarray,
+                          expanded: list[str]) -> Ranking:
+        """A long description: the articles with most of its clauses (titles counting more)
+        first, among those with at least half of them; the others below when they are few."""
+        relaxed = evaluator.run(compiled.relaxed)
+        share, matched = coverage(evaluator, compiled.clauses)
+        found = relaxed.mask & allowed
+        enough = found & (matched >= math.ceil(COVERAGE_MIN_SHARE * len(compiled.clauses)))
+        score = relaxed.score * share ** COVERAGE_POWER
+        boost = self.settings.recency_boost
+        ranked = ranking.prior(table, ranking.by_score(enough, score), boost)
+        if ranking.distinct_groups(table, ranked, RELAX_BELOW) < RELAX_BELOW:
+            rest = ranking.prior(table, ranking.by_score(found & ~enough, score), boost)
+            ranked = ranked.then(ranking.below(ranked, rest))
+        if len(ranked) and not (found & (matched == len(compiled.clauses))).any():
+            expanded.append("no article has all the words; showing articles with some of them")
+        return ranked
+
+    def _pinyin_reading(self, snap: Snapshot, evaluator: Evaluator, q: str, parsed, allowed: np.ndarray,
+                        compiled: Compiled) -> Callable[[list[str]], Ranking | None] | None:
+        """For a Latin query that may be pinyin of the index's words (douyin, shuju xielou, dy,
+        sjxl fangfan): a function ranking that reading, for ``_rank`` to call when the literal
+        matches of the whole query are few."""
         if snap.pinyin is None or not isinstance(parsed.node, (Words, AllOf)):
-            return ranked
+            return None
         nodes = parsed.node.nodes if isinstance(parsed.node, AllOf) else (parsed.node,)
         if not all(isinstance(n, Words) and n.field is None for n in nodes):
-            return ranked
-        if ranking.distinct_groups(table, ranked, RELAX_BELOW) >= RELAX_BELOW:
-            return ranked
-        words = snap.pinyin.expand(" ".join(n.text for n in nodes))
-        if not words:
-            return ranked
-        alt = AllOf(tuple(AnyOf(tuple(Words(w) for w in options)) if len(options) > 1 else Words(options[0])
-                          for options in words))
-        alt_compiled = self.compiler().compile(type(parsed)(alt))
-        extra, _ = self._rank(evaluator, table, alt_compiled, allowed, "relevance")
-        extra = extra.without(ranked.docs)
-        if not len(extra):
-            return ranked
-        compiled.terms["title"].update(alt_compiled.terms["title"])
-        compiled.terms["body"].update(alt_compiled.terms["body"])
-        compiled.phrases.extend(alt_compiled.phrases)
-        shown = " ".join(options[0] for options in words)
-        expanded.append(f"searched {shown} for {q.strip()}")
-        return ranking.sort(table, ranked.then(ranking.below(ranked, extra)), sort)
+            return None
+        text = " ".join(n.text for n in nodes)
+        masks: dict[str, np.ndarray] = {}
+        reader = snap.searcher.reader()
+
+        def together(words: list[str]) -> int:
+            """Articles holding every one of ``words``: index words, or runs of characters."""
+            mask = allowed.copy()
+            for word in words:
+                if word not in masks:
+                    if ("body", word) in reader or ("title", word) in reader:
+                        q = wq.Or([wq.Term(f, word) for f in ("title", "meta", "body")])
+                    else:
+                        q = self.compiler().phrase_query(Phrase(word))
+                    masks[word] = evaluator.run(q).mask
+                mask &= masks[word]
+                if not mask.any():
+                    return 0
+            return int(np.count_nonzero(mask))
+
+        def reading(expanded: list[str]) -> Ranking | None:
+            words = snap.pinyin.expand(text, together, lambda ch: reader.doc_frequency("ngram", ch))
+            if not words:
+                return None
+            alt = AllOf(tuple(AnyOf(tuple(Words(w) for w in options)) if len(options) > 1 else Words(options[0])
+                              for options in words))
+            alt_compiled = self.compiler(snap).compile(type(parsed)(alt))
+            found, _ = self._rank(evaluator, snap.table, alt_compiled, allowed, "relevance")
+            if not len(found):
+                return None
+            compiled.terms["title"].update(alt_compiled.terms["title"])
+            compiled.terms["body"].update(alt_compiled.terms["body"])
+            compiled.phrases.extend(alt_compiled.phrases)
+            shown = " ".join(options[0] for options in words)
+            compiled.explain["pinyin"] = shown
+            expanded.append(f"searched {shown} for {q.strip()}")
+            return found
+
+        return reading
 
     def _facets(self, table: DocTable, reps: Ranking, request: SearchRequest) -> dict[str, tuple[FacetValue, ...]]:
         out: dict[str, tuple[FacetValue, ...]] = {}
@@ -315,13 +393,15 @@ class Engine:
     def _did_you_mean(self, snap: Snapshot, evaluator: Evaluator, compiled: Compiled, total: int,
                       allowed: np.ndarray) -> str | None:
         """Latin typos and input-method homophones, offered only when the corrected query finds
-        clearly more under the same filters."""
+        clearly more under the same filters; never for a query understood as pinyin."""
+        if "pinyin" in compiled.explain:
+            return None
 
         def count(q: wq.Query) -> int:
             return int(np.count_nonzero(evaluator.run(q).mask & allowed))
 
         def compile_query(text: str) -> wq.Query | None:
-            return self.compiler().compile(parse(text)).strict
+            return self.compiler(snap).compile(parse(text)).strict
 
         return did_you_mean(compiled.words, total, searcher=snap.searcher, analyzer=self.analyzer,
                             pinyin=snap.pinyin, compile_query=compile_query, count=count)
@@ -342,8 +422,17 @@ class Engine:
             raise NotFound(f"no article {doc_id!r} in the index")
         return docnum
 
-    def compiler(self) -> Compiler:
-        return Compiler(self.analyzer, self.stopwords)
+    def compiler(self, snap: Snapshot | None = None) -> Compiler:
+        """A query compiler; with a snapshot, it also weighs words by their rarity in that index."""
+        idf = None
+        if snap is not None:
+            searcher = snap.searcher
+            count = max(1, searcher.doc_count_all())
+
+            def idf(word: str) -> float:
+                return math.log(count / (searcher.doc_frequency("body", word) + 1)) + 1
+
+        return Compiler(self.analyzer, self.stopwords, self.regional, idf)
 
     def article(self, doc_id: str, q: str = "", offset: int = 0, limit: int | None = None) -> ArticleDetail:
         """The article, its body from ``offset`` for at most ``limit`` characters (default

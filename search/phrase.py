@@ -16,10 +16,30 @@ from whoosh.matching import mcore
 
 
 class Adjacent(wq.Phrase):
-    """A Phrase with slop 1 (words in a row); scores as the sum of its words' scores."""
+    """A Phrase with slop 1 (words in a row); scores as the sum of its words' scores.
 
-    def __init__(self, fieldname: str, words: list[str], boost: float = 1.0) -> None:
+    ``offsets`` place the words otherwise: (0, 0) asks for two words at the SAME position, which
+    is where the parts of one written token sit (iphone and 15 of `iPhone15`, covid and 19 of
+    `COVID-19`)."""
+
+    def __init__(self, fieldname: str, words: list[str], boost: float = 1.0,
+                 offsets: tuple[int, ...] | None = None) -> None:
         super().__init__(fieldname, words, slop=1, boost=boost)
+        self.offsets = tuple(offsets) if offsets is not None else tuple(range(len(words)))
+
+    @property
+    def in_a_row(self) -> bool:
+        return self.offsets == tuple(range(len(self.words)))
+
+    def __eq__(self, other) -> bool:
+        return super().__eq__(other) and getattr(other, "offsets", None) == self.offsets
+
+    def __hash__(self) -> int:
+        return super().__hash__() ^ hash(self.offsets)
+
+    def __repr__(self) -> str:
+        shown = super().__repr__()
+        return shown if self.in_a_row else f"{shown[:-1]}, offsets={self.offsets})"
 
     def matcher(self, searcher, context=None):
         field = searcher.schema[self.fieldname] if self.fieldname in searcher.schema else None
@@ -33,7 +53,7 @@ class Adjacent(wq.Phrase):
             children.append(m)
         if len(children) == 1:
             return children[0]
-        return AdjacentMatcher(children, list(range(len(children))))
+        return AdjacentMatcher(children, list(self.offsets))
 
 
 class AdjacentMatcher(mcore.Matcher):

@@ -9,20 +9,34 @@ words it knows (so 重庆 is chongqing), else each character's first reading.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .weights import HOMOPHONE_MIN_WEIGHT, PINYIN_ALTERNATIVE_SHARE, PINYIN_BODY_MIN_DF, PINYIN_TITLE_WEIGHT
+from .weights import (
+    HOMOPHONE_MIN_WEIGHT,
+    PINYIN_ALTERNATIVE_SHARE,
+    PINYIN_BODY_MIN_DF,
+    PINYIN_CHAR_CHOICES,
+    PINYIN_FULL_INDEX_DOCS,
+    PINYIN_INITIALS_CHOICES,
+    PINYIN_TITLE_WEIGHT,
+)
 
 _HAN_WORD_RE = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
 _LETTERS_RE = re.compile(r"^[a-z ]+$")
 _INITIALS_RE = re.compile(r"^[bcdfghjklmnpqrstwxyz]{2,5}$")
+#: Letters that start a syllable's pinyin (zh/ch/sh give z/c/s; 安 恩 欧 start with a vowel).
+_INITIAL_LETTERS_RE = re.compile(r"^[bpmfdtnlgkhjqxzcsrywaeo]{2,10}$")
+_VOWEL_RE = re.compile(r"[aeo]")
 MAX_KEY = 30
+MAX_INITIALS_KEYS = 3
 
 
 def _tone_free(syllable: str) -> str:
@@ -92,15 +106,16 @@ class PinyinVocabulary:
 
     def update(self, counts: WordCounts, sounds=None) -> None:
         """Add words (with document frequencies) seen by a reindex. Body words count when they
-        occur in 3+ documents; title, tag and category words always, and they feed initials.
-        ``sounds`` maps a word to its syllables (default: pypinyin's tables)."""
+        occur in a few documents (see ``body_min_df``); title, tag and category words always, and
+        they feed initials. ``sounds`` maps a word to its syllables (default: pypinyin's tables)."""
         r = readings() if sounds is None else None
         word_sounds = sounds or r.word
         weights: dict[str, int] = {}
+        min_df = body_min_df(counts.documents)
         for word, df in counts.titles.items():
             weights[word] = weights.get(word, 0) + PINYIN_TITLE_WEIGHT * df
         for word, df in counts.bodies.items():
-            if df >= PINYIN_BODY_MIN_DF or word in counts.titles:
+            if df >= min_df or word in counts.titles:
                 weights[word] = weights.get(word, 0) + df
         for word, weight in weights.items():
             sylls = word_sounds(word)
@@ -119,6 +134,8 @@ class PinyinVocabulary:
 
     def merge(self, other: PinyinVocabulary) -> None:
         """Fold an incremental reindex's additions into this vocabulary."""
+        self.__dict__.pop("_total", None)
+        self.__dict__.pop("_by_sound", None)
         for mine, theirs in ((self.full, other.full), (self.initials, other.initials)):
             for key, entries in theirs.items():
                 for word, weight in entries:
@@ -149,24 +166,127 @@ class PinyinVocabulary:
                    set(data.get("syllables", [])), dict(data.get("chars", {})))
 
     # -- querying ---------------------------------------------------------------------------
-    def expand(self, text: str) -> list[list[str]] | None:
+    def expand(self, text: str, together: Callable[[list[str]], int] | None = None,
+               char_weight: Callable[[str], int] | None = None) -> list[list[str]] | None:
         """Chinese words for a Latin query that reads as pinyin: one list of alternatives per
-        word, best first; None when it is not pinyin of words this index has."""
+        clause, best first; None when it is not pinyin of words this index has.
+
+        Full pinyin is read first (douyin, dou yin, shuju xielou). Otherwise each typed word is
+        full pinyin or the initials of index words (sjxl fangfan: 数据泄露 防范); initials are
+        ambiguous (sj is 数据, 事件, 世界 ...), so ``together(words)``, the number of articles
+        that hold all of ``words``, picks the reading the index supports. Last, a syllable may
+        stand for one character that the segmenter keeps apart from its word (ling xinren:
+        零 + 信任, 零信任); ``char_weight`` (how common a character is) ranks the candidates, and
+        ``together`` keeps the one the index has in a row."""
         letters = text.strip().lower()
         if not letters or not _LETTERS_RE.match(letters):
             return None
         compact = letters.replace(" ", "")
         if len(compact) < 2:
             return None
-        best = self._segment(compact)
-        if best is not None:
+        tokens = letters.split()
+        bounds = frozenset(itertools.accumulate(len(t) for t in tokens[:-1]))
+        best = self._segment(compact, bounds=bounds)
+        if best is not None and (together is None or self._runs_found(tokens, best, together)):
             return best
         if _INITIALS_RE.match(compact) and compact in self.initials:
             return [[w for w, _ in self.initials[compact][:3]]]
+        mixed = self._mixed(tokens, together)
+        if mixed is not None or together is None or char_weight is None:
+            return mixed
+        return self._with_characters(compact, together, char_weight)
+
+    def _runs_found(self, tokens: list[str], clauses: list[list[str]], together: Callable[[list[str]], int]) -> bool:
+        """Whether the words read from each typed word stand in a row somewhere in the index:
+        `qukuailian` typed as one word is 区块链, not 区块 + 立案 (li'an) found apart."""
+        sounds = [self.sound_of(options[0]) for options in clauses]
+        ends, pos = [], 0
+        for token in tokens:
+            pos += len(token)
+            ends.append(pos)
+        at, i = 0, 0
+        for end in ends:
+            run = []
+            while i < len(clauses) and at + len("".join(sounds[i])) <= end:
+                at += len("".join(sounds[i]))
+                run.append(clauses[i][0])
+                i += 1
+            if len(run) > 1 and not together(["".join(run)]):
+                return False
+        return True
+
+    def _mixed(self, tokens: list[str], together: Callable[[list[str]], int] | None) -> list[list[str]] | None:
+        clauses: list[list[str]] = []          # full pinyin: alternatives of one word
+        initials: list[tuple[int, list[list[str]]]] = []   # clause index, candidates per key
+        i = 0
+        while i < len(tokens):
+            for j in range(len(tokens), i, -1):     # the longest run of words that is full pinyin
+                full = self._segment("".join(tokens[i:j]))
+                if full is not None and (together is None or self._runs_found(tokens[i:j], full, together)):
+                    clauses += full
+                    i = j
+                    break
+            else:
+                keys = self._initials(tokens[i])
+                if keys is None:
+                    return None
+                initials.append((len(clauses), [[w for w, _ in self.initials[k][:PINYIN_INITIALS_CHOICES]]
+                                                for k in keys]))
+                clauses.append([])
+                i += 1
+        if not initials:
+            return clauses or None
+        fixed = [options[0] for options in clauses if options]
+        slots = [candidates for _, per_key in initials for candidates in per_key]
+        combos = list(itertools.product(*slots))
+        counts = [together(fixed + list(combo)) if together is not None else 1 for combo in combos]
+        for i in sorted(range(len(combos)), key=lambda i: -counts[i])[:3]:
+            if not counts[i]:
+                break
+            picks = iter(combos[i])
+            chosen = [(at, "".join(next(picks) for _ in per_key), len(per_key)) for at, per_key in initials]
+            # Several words read from one typed word must stand in a row somewhere (sjxl: 数据泄露),
+            # not merely in the same article (如同 ... 黑客 for `rthk`).
+            phrases = [text for _, text, keys in chosen if keys > 1]
+            if phrases and together is not None and not together(fixed + phrases):
+                continue
+            for at, text, _ in chosen:
+                clauses[at] = [text]
+            return clauses
         return None
 
-    def _segment(self, compact: str) -> list[list[str]] | None:
+    def _initials(self, token: str) -> list[str] | None:
+        """``token`` as initials of one to three index words (sjxl: sj + xl), fewest words first.
+
+        Never a token shaped like pinyin syllables (hang, seng: a word of full pinyin the index
+        lacks); and only one word for a token with a vowel (xxaq: 信息安全), or English words
+        made of initial letters (deep, fake) would read as strings of words."""
+        if not _INITIAL_LETTERS_RE.match(token) or self._syllables_only(token):
+            return None
+        if _VOWEL_RE.search(token):
+            return [token] if token in self.initials else None
+        n = len(token)
+        best: list[tuple[float, list[str]] | None] = [None] * (n + 1)
+        best[0] = (0.0, [])
+        for i in range(n):
+            if best[i] is None or len(best[i][1]) >= MAX_INITIALS_KEYS:
+                continue
+            for j in range(i + 2, min(n, i + 5) + 1):
+                options = self.initials.get(token[i:j])
+                if not options:
+                    continue
+                score = best[i][0] + math.log(1 + options[0][1]) - self._log_total()
+                if best[j] is None or score > best[j][0]:
+                    best[j] = (score, best[i][1] + [token[i:j]])
+        return best[n][1] if best[n] is not None else None
+
+    def _segment(self, compact: str, bounds: frozenset[int] = frozenset()) -> list[list[str]] | None:
+        """The most probable reading of ``compact`` as index words (a unigram model: each word
+        costs the log of its share of the vocabulary's weight, so 供应链 beats 供应 + 立案 for
+        gongyinglian; a word across a space the user typed (``bounds``) costs one word more, so
+        `heike gongji` is 黑客 + 攻击 while `dou yin` is still 抖音)."""
         n = len(compact)
+        cost = self._log_total()
         best: list[tuple[float, list[str]] | None] = [None] * (n + 1)
         best[0] = (0.0, [])
         for i in range(n):
@@ -178,7 +298,9 @@ class PinyinVocabulary:
                 options = self.full.get(key)
                 if not options:
                     continue
-                score = score_i + math.log(1 + options[0][1]) - 2.0
+                score = score_i + math.log(1 + options[0][1]) - cost
+                if any(i < b < j for b in bounds):
+                    score -= cost
                 if best[j] is None or score > best[j][0]:
                     best[j] = (score, keys_i + [key])
         if best[n] is None:
@@ -190,11 +312,67 @@ class PinyinVocabulary:
             out.append([w for w, weight in options[:3] if weight >= top * PINYIN_ALTERNATIVE_SHARE])
         return out
 
+    def _log_total(self) -> float:
+        total = getattr(self, "_total", None)
+        if total is None:
+            total = self._total = math.log(1 + sum(entries[0][1] for entries in self.full.values() if entries))
+        return total
+
+    def _sound_chars(self) -> dict[str, list[str]]:
+        """Syllable -> the index's characters with that reading."""
+        table = getattr(self, "_by_sound", None)
+        if table is None:
+            table = {}
+            for ch, reading in self.chars.items():
+                table.setdefault(reading, []).append(ch)
+            self._by_sound = table
+        return table
+
+    def _with_characters(self, compact: str, together: Callable[[list[str]], int],
+                         char_weight: Callable[[str], int]) -> list[list[str]] | None:
+        """A reading with one lone syllable (qukuailian: 区块 + lian, yuanyuzhou: yuan + 宇宙):
+        for each place a syllable could stand alone, the words on either side by their own
+        reading, the syllable as each of the index's commonest characters of that sound, joined
+        to the word beside it; the candidate the index has in a row in most articles wins."""
+        sounds = self._sound_chars()
+        best, best_count = None, 0
+        for i in range(len(compact)):
+            for j in range(i + 1, min(len(compact), i + 6) + 1):
+                sound = compact[i:j]
+                if not sounds.get(sound):
+                    continue
+                left = self._segment(compact[:i]) if i else []
+                right = self._segment(compact[j:]) if j < len(compact) else []
+                if left is None or right is None or not (left or right):
+                    continue
+                chars = sorted(sounds[sound], key=lambda c: -char_weight(c))[:PINYIN_CHAR_CHOICES]
+                for ch in chars:
+                    # the character joins the word after it, or the word before it at the end
+                    if right:
+                        clauses = left + [[ch + right[0][0]]] + right[1:]
+                        joined = clauses[len(left)][0]
+                    else:
+                        clauses = left[:-1] + [[left[-1][0] + ch]]
+                        joined = clauses[-1][0]
+                    count = together([joined])
+                    if count > best_count:
+                        best, best_count = clauses, count
+        return best
+
+    def _syllables_only(self, token: str) -> bool:
+        n = len(token)
+        ok = [True] + [False] * n
+        for j in range(1, n + 1):
+            ok[j] = any(ok[i] and token[i:j] in self.syllables for i in range(max(0, j - 6), j))
+        return ok[n]
+
     def homophone(self, word: str) -> str | None:
         """The most frequent word of the index that sounds like ``word`` (抖因 -> 抖音)."""
         if not _HAN_WORD_RE.match(word):
             return None
-        sounds = [self.chars.get(ch, "") for ch in word]   # a typo is typed sound by sound
+        # A typo is typed sound by sound; a character the index never uses is read from
+        # pypinyin's character table (small; its phrase table stays unloaded).
+        sounds = [self.chars.get(ch) or readings().char(ch) for ch in word]
         if not all(sounds):
             return None
         key = "".join(sounds)
@@ -224,8 +402,10 @@ class WordCounts:
     titles: dict[str, int] = field(default_factory=dict)   # title, tag, category words
     bodies: dict[str, int] = field(default_factory=dict)
     chars: set[str] = field(default_factory=set)
+    documents: int = 0
 
     def add_document(self, title_terms, meta_terms, body_terms, char_terms) -> None:
+        self.documents += 1
         for term in set(title_terms) | set(meta_terms):
             if _HAN_WORD_RE.match(term):
                 self.titles[term] = self.titles.get(term, 0) + 1
@@ -239,7 +419,7 @@ class WordCounts:
         """The document frequencies of an index's words, read from its terms (a full build counts
         them from what it wrote, not document by document). A word both in a document's title
         and its tags counts twice: a document of its own, as far as the weights go."""
-        counts = cls()
+        counts = cls(documents=reader.doc_count())
         for name, target in (("title", counts.titles), ("meta", counts.titles), ("body", counts.bodies)):
             for raw, info in reader.iter_field(name):
                 word = raw.decode("utf-8")
@@ -254,6 +434,14 @@ class WordCounts:
             for word, df in theirs.items():
                 mine[word] = mine.get(word, 0) + df
         self.chars |= other.chars
+        self.documents += other.documents
+
+
+def body_min_df(documents: int) -> int:
+    """How many documents a body word needs for a pinyin reading: PINYIN_BODY_MIN_DF in a large
+    index (where rarer words are mostly segmentation noise), fewer in a small one, where a real
+    word may well be in one or two articles (抖音 in two of the 163-post sample's)."""
+    return max(1, min(PINYIN_BODY_MIN_DF, 1 + documents // PINYIN_FULL_INDEX_DOCS))
 
 
 def vocabulary_path(index_dir: Path, index_name: str) -> Path:

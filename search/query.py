@@ -14,14 +14,16 @@ their parts ignored), whatever the segmentation.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from whoosh import query as wq
 
 from . import analysis
+from .numbers import held_pairs
 from .phrase import Adjacent
-from .weights import ADJACENT_BOOST, AND_BONUS, FIELD_WEIGHTS
+from .weights import ADJACENT_BOOST, AND_BONUS, FIELD_WEIGHTS, REGIONAL_WEIGHT
 
 FIELDS = {"title", "category", "tag", "author", "date"}
 FIELD_ALIASES = {"categories": "category", "cat": "category", "tags": "tag", "标签": "tag", "標籤": "tag",
@@ -396,14 +398,21 @@ class Compiled:
     phrases: list[str]                  # exact strings to highlight
     words: list[str]                    # the query's words, for suggestions/pinyin
     explain: dict
+    notes: list[str] = field(default_factory=list)     # what else was searched (regional words)
+    held: wq.Query | None = None        # what the strict matches that rank first also meet (numbers.py)
+    clauses: list[tuple[wq.Query, wq.Query]] = field(default_factory=list)   # each clause, and in titles
 
 
 class Compiler:
     """Turns the syntax tree into a strict and a relaxed Whoosh query."""
 
-    def __init__(self, analyzer: analysis.Analyzer, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> None:
+    def __init__(self, analyzer: analysis.Analyzer, stopwords: frozenset[str] = DEFAULT_STOPWORDS,
+                 regional=None, idf: Callable[[str], float] | None = None) -> None:
         self.analyzer = analyzer              # the index's own analysis, as at index time
         self.stopwords = stopwords
+        self.regional = regional              # regional.RegionalWords, or None
+        self.idf = idf                        # a body word's inverse document frequency in the index
+        self.notes: list[str] = []
         analyzer.load()                           # to spot words the segmenter does not know
         self.terms: dict[str, set[str]] = {"title": set(), "body": set()}
         self.phrases: list[str] = []
@@ -414,11 +423,40 @@ class Compiler:
     def compile(self, parsed: ParsedQuery) -> Compiled:
         node = parsed.node
         if node is None:
-            return Compiled(None, None, self.terms, self.phrases, self.words, self.explain)
+            return Compiled(None, None, self.terms, self.phrases, self.words, self.explain, self.notes)
         strict = self.node(node, strict=True)
         self.recording = False            # the relaxed pass sees the same words again
         relaxed = self.node(node, strict=False)
-        return Compiled(strict, relaxed, self.terms, self.phrases, self.words, self.explain)
+        held = None
+        if isinstance(node, AllOf):
+            held = held_pairs([n.text if isinstance(n, Words) and n.field in (None, "title") else None
+                               for n in node.nodes], self.analyzer)
+            if held is not None:
+                self.explain["held"] = str(held)
+        return Compiled(strict, relaxed, self.terms, self.phrases, self.words, self.explain, self.notes, held,
+                        self.coverage_clauses(node))
+
+    def coverage_clauses(self, node: Node) -> list[tuple[wq.Query, wq.Query]]:
+        """Each clause of a query of plain words (what a long description is), as a query on
+        every field and on titles alone, to count how many of them an article has (coverage.py);
+        empty for any other query."""
+        if not isinstance(node, AllOf):
+            return []
+        out = []
+        for n in node.nodes:
+            if isinstance(n, Not) or self._only_stopwords(n):
+                continue
+            if not isinstance(n, (Words, Phrase)) or n.field is not None:
+                return []
+            if isinstance(n, Words):
+                anywhere = self.words_query(n, strict=True, record=False)
+                title = self.words_query(Words(n.text, "title"), strict=True, record=False)
+            else:
+                anywhere = self.phrase_query(n, record=False)
+                title = self.phrase_query(Phrase(n.text, "title"), record=False)
+            if anywhere is not None and title is not None:
+                out.append((anywhere, title))
+        return out
 
     def node(self, node: Node, strict: bool) -> wq.Query | None:
         if isinstance(node, Words):
@@ -469,9 +507,29 @@ class Compiler:
 
     # -- leaves --------------------------------------------------------------------------------
     def words_query(self, node: Words, strict: bool, record: bool = True) -> wq.Query | None:
-        record = record and self.recording
         if node.field in ("category", "tag", "author"):
             return self.keyword_query(node.field, node.text)
+        clause = self.words_clause(node, strict, record)
+        alternative = self.regional.alternative(node.text) if self.regional is not None and clause else None
+        if alternative is None:
+            return clause
+        # The other region's word (芯片 for 晶片) a little below the word typed, and never above
+        # it for being rarer in this index: it is weighed as rare as the word typed at most.
+        # The swapped words are recorded so the word actually found is highlighted.
+        if record and self.recording:
+            self.notes.append(alternative.note())
+            self.explain["clauses"][-1]["regional"] = alternative.text
+            self.phrases.extend(s.other for s in alternative.swaps)    # only the swapped words light up
+        other = self.words_clause(Words(alternative.text, node.field), strict, record=False)
+        if other is None:
+            return clause
+        weight = REGIONAL_WEIGHT
+        if self.idf is not None:
+            weight *= min(min(1.0, self.idf(s.word) / self.idf(s.other)) for s in alternative.swaps)
+        return wq.Or([clause, scaled(other, weight)])
+
+    def words_clause(self, node: Words, strict: bool, record: bool = True) -> wq.Query | None:
+        record = record and self.recording
         toks = [t.text for t in self.analyzer.tokenize(node.text, "query")]
         if not toks:
             return None
@@ -574,6 +632,14 @@ def keyword_query(name: str, folded: str) -> wq.Query:
     if name == "author" and part:
         return wq.Or([wq.Term(field_name, folded), wq.Wildcard(field_name, f"*{part}*")])
     return wq.Term(field_name, folded)
+
+
+def scaled(q: wq.Query, factor: float) -> wq.Query:
+    """``q`` with every leaf's boost multiplied by ``factor``: a weight that Whoosh's own
+    matchers apply exactly as scoring.py does (they drop the boost of a nested Or)."""
+    if isinstance(q, (wq.Term, Adjacent)):
+        return q.with_boost(q.boost * factor)
+    return q.apply(lambda sub: scaled(sub, factor))
 
 
 def _is_restriction(node: Node) -> bool:

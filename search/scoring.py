@@ -227,6 +227,9 @@ class Evaluator:
 
     def __init__(self, collection: Collection) -> None:
         self.c = collection
+        # One search asks for the same words several times (strict and relaxed passes, a
+        # regional alternative that shares a word, coverage counts): BM25 once per field and word.
+        self._scored: dict[tuple[str, str], tuple[TermPostings, np.ndarray]] = {}
 
     def run(self, q: wq.Query | None) -> Matches:
         if q is None:
@@ -295,19 +298,26 @@ class Evaluator:
         return Matches(mask, score)
 
     def _term_scores(self, fieldname: str, text: str, boost: float) -> tuple[TermPostings, np.ndarray]:
+        key = (fieldname, text)
+        found = self._scored.get(key)
+        if found is None:
+            found = self._scored[key] = self._bm25(fieldname, text)
+        postings, scores = found
+        return postings, scores * boost if boost != 1.0 else scores
+
+    def _bm25(self, fieldname: str, text: str) -> tuple[TermPostings, np.ndarray]:
         postings = self.c.postings(fieldname, text)
         if len(postings.ids) == 0:
             return postings, postings.weights
         fieldobj = self.c.schema[fieldname]
         if not fieldobj.scorable:
-            return postings, postings.weights * boost
+            return postings, postings.weights
         df = self.c.searcher.doc_frequency(fieldname, fieldobj.to_bytes(text))
         idf = math.log(self.c.doc_count_all / (df + 1)) + 1
         lengths = self.c.lengths(fieldname)[postings.ids]
         avg = self.c.average_length(fieldname)
         tf = postings.weights
-        scores = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / avg)))
-        return postings, scores * boost
+        return postings, idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * lengths / avg)))
 
     def _term(self, fieldname: str, text: str, boost: float) -> Matches:
         postings, scores = self._term_scores(fieldname, text, boost)
@@ -330,7 +340,7 @@ class Evaluator:
             mask &= here
             score[postings.ids] += scores
         if len(words) > 1 and mask.any():
-            whole = self._whole_word(q.fieldname, words)
+            whole = self._whole_word(q.fieldname, words) if q.in_a_row else None
             if whole is not None:
                 # Where the characters were indexed as one word, they are in a row: only the
                 # other documents need their positions checked.
@@ -338,7 +348,7 @@ class Evaluator:
                 rest = mask & ~whole
                 mask = sure | (self._in_a_row(rest, [p for p, _ in scored]) if rest.any() else rest)
             else:
-                mask = self._in_a_row(mask, [p for p, _ in scored])
+                mask = self._in_a_row(mask, [p for p, _ in scored], q.offsets)
         return Matches(mask, np.where(mask, score, 0.0))
 
     def _whole_word(self, fieldname: str, grams: list[str]) -> np.ndarray | None:
@@ -352,7 +362,8 @@ class Evaluator:
         whole[postings.ids] = True
         return whole
 
-    def _in_a_row(self, mask: np.ndarray, postings: list[TermPostings]) -> np.ndarray:
+    def _in_a_row(self, mask: np.ndarray, postings: list[TermPostings],
+                  offsets: tuple[int, ...] | None = None) -> np.ndarray:
         """Documents of ``mask`` where word i sits at position p + i for some p: the keys
         (document << 32 | position - i) of every word must meet. Each word's keys come out in
         order (documents ascend, and so do positions within one), so membership is one
@@ -369,7 +380,7 @@ class Evaluator:
             else:
                 docs = np.repeat(p.ids[chosen], counts[chosen])
                 places = flat[np.repeat(chosen, counts)]
-            here = (docs << 32) | (places.astype(np.int64) + (1024 - i))
+            here = (docs << 32) | (places.astype(np.int64) + (1024 - (offsets[i] if offsets else i)))
             if len(here) > 1 and not (here[1:] >= here[:-1]).all():
                 here.sort()
             if keys is None:

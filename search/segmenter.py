@@ -18,8 +18,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
@@ -115,6 +117,51 @@ def _mixed_words() -> dict[str, int]:
     return mixed
 
 
+class WordFrequencies:
+    """jieba's dictionary frequencies without a 350k-entry dict: the words sorted, as one UTF-8
+    blob with end offsets, found by bisection (about 6 MB instead of about 50 MB; built on first
+    use, since only queries with regional words ask)."""
+
+    def __init__(self, extra: dict[str, int]) -> None:
+        self.extra = extra
+        self._blob: bytes | None = None
+        self._ends: Any = None
+        self._freqs: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        import numpy as np
+
+        with open(jieba_dictionary(), encoding="utf-8") as fh:
+            pairs = sorted((parts[0].encode("utf-8"), int(parts[1]))
+                           for parts in (line.split() for line in fh) if len(parts) >= 2 and parts[1].isdigit())
+        self._ends = np.cumsum([len(w) for w, _ in pairs], dtype=np.int64)
+        self._freqs = np.array([f for _, f in pairs], dtype=np.int64)
+        self._blob = b"".join(w for w, _ in pairs)
+
+    def get(self, word: str, default: int = 0) -> int:
+        if word in self.extra:
+            return self.extra[word]
+        if self._blob is None:
+            with self._lock:
+                if self._blob is None:
+                    self._load()
+        key = word.encode("utf-8")
+        ends, blob = self._ends, self._blob
+        lo, hi = 0, len(ends)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = int(ends[mid - 1]) if mid else 0
+            here = blob[start:int(ends[mid])]
+            if here < key:
+                lo = mid + 1
+            elif here > key:
+                hi = mid
+            else:
+                return int(self._freqs[mid])
+        return default
+
+
 class Segmenter:
     """One segmenter with its dictionary (and the index's user dictionary)."""
 
@@ -125,13 +172,15 @@ class Segmenter:
         user_words = [(fold(w), f, t) for w, f, t in read_user_dict(user_dict)] if user_dict else []
         if module.__name__ == "rjieba":
             tk = module.Jieba()
+            extra = dict(self.mixed)
             for word, freq, tag in user_words:
-                tk.add_word(word, freq, tag)
+                extra[word] = tk.add_word(word, freq, tag)      # the frequency it was given
             for word, freq in self.mixed.items():
                 tk.add_word(word, freq, None)
             self.cut = tk.cut                          # (run) -> list of words
             self.cut_for_search = tk.cut_for_search    # ... and the dictionary words inside them
             self.known = tk.has_word
+            self.freq = WordFrequencies(extra)         # word -> dictionary frequency (0: not a word)
             return
         module.setLogLevel(logging.WARNING)
         logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -149,6 +198,7 @@ class Segmenter:
         for word, freq in self.mixed.items():
             tk.add_word(word, freq)
         freq_table = tk.FREQ
+        self.freq = freq_table
         self.cut = lambda run: list(tk.cut(run, HMM=True))
         self.cut_for_search = lambda run: list(tk.cut_for_search(run, HMM=True))
         self.known = lambda word: bool(freq_table.get(word))

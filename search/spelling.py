@@ -24,36 +24,46 @@ def did_you_mean(words: list[str], total: int, *, searcher, analyzer: Analyzer, 
     """A corrected query for ``words`` (the query's words, as typed), or None.
 
     ``compile_query(text)`` is the strict query of a query string; ``count(query)`` how many
-    articles it finds under the request's filters; ``total`` how many the original query found."""
-    if total >= SPELLING_BELOW or not words:
+    articles it finds under the request's filters; ``total`` how many the original query found.
+    Latin words are corrected only when the query finds almost nothing. A Chinese homophone
+    (抖因) is corrected whatever the total: its characters are found one by one all over a large
+    index (抖 and 因 are words too), so what the correction must beat is the number of articles
+    with the typed word as written."""
+    if not words:
         return None
     reader = searcher.reader()
-    changed = False
+    latin = total < SPELLING_BELOW
     corrected: list[str] = []
-    for word in words:
+    homophones: set[int] = set()
+    for i, word in enumerate(words):
         new = word
         folded = analyzer.fold(word)
-        if _LATIN_RE.match(folded) and ("body", folded) not in reader and ("title", folded) not in reader:
-            try:
-                options = searcher.corrector("body").suggest(folded, limit=1, maxdist=1 if len(folded) <= 5 else 2, prefix=1)
-            except Exception:  # noqa: BLE001 - Whoosh's corrector fails on odd input; no suggestion then
-                options = []
-            if options and options[0] != folded:
-                new = options[0]
+        if _LATIN_RE.match(folded):
+            if latin and ("body", folded) not in reader and ("title", folded) not in reader:
+                try:
+                    options = searcher.corrector("body").suggest(folded, limit=1, maxdist=1 if len(folded) <= 5 else 2,
+                                                                 prefix=1)
+                except Exception:  # noqa: BLE001 - Whoosh's corrector fails on odd input; no suggestion then
+                    options = []
+                if options and options[0] != folded:
+                    new = options[0]
         elif has_han(folded) and pinyin is not None:
             homophone = _homophone(pinyin, folded, reader)
             if homophone:
                 new = homophone
-        if new != word:
-            changed = True
+                homophones.add(i)
         corrected.append(new)
-    if not changed:
+    if corrected == list(words):
         return None
     candidate = " ".join(corrected)
     query = compile_query(candidate)
     if query is None:
         return None
-    if count(query) >= 2 * total + 1:     # clearly more: at least one more than twice as many
+    baseline = total
+    if homophones:
+        typed = compile_query(" ".join(f'"{w}"' if i in homophones else w for i, w in enumerate(words)))
+        baseline = count(typed) if typed is not None else 0
+    if count(query) >= 2 * baseline + 1:     # clearly more: at least one more than twice as many
         return candidate
     return None
 
