@@ -245,7 +245,7 @@ def parse_bytes(data: bytes, name: str, *, tz: dt.tzinfo = dt.UTC, size: int = 0
     author = _author(meta)
     url = _clean_str(_first(meta, _URL_KEYS))
     description = _clean_str(_first(meta, _DESCRIPTION_KEYS))
-    excerpt = _excerpt(html.unescape(description) if description else body)
+    excerpt = excerpt_of(html.unescape(description) if description else body)
     raw_date = _clean_str(_first(meta, _DATE_KEYS))
     return Article(
         id=name,
@@ -545,7 +545,7 @@ def html_to_text(markup: str) -> str:
     return text.strip()
 
 
-def _excerpt(text: str, limit: int = 160) -> str:
+def excerpt_of(text: str, limit: int = 160) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) <= limit:
         return text

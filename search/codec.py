@@ -40,11 +40,22 @@ from array import array
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh import formats
-from whoosh.codec.whoosh3 import W3Codec, W3FieldCursor, W3FieldWriter, W3PostingsWriter, W3TermInfo, W3TermsReader
+from whoosh import columns, formats
+from whoosh.codec.whoosh3 import (
+    W3Codec,
+    W3FieldCursor,
+    W3FieldWriter,
+    W3PerDocReader,
+    W3PerDocWriter,
+    W3PostingsWriter,
+    W3TermInfo,
+    W3TermsReader,
+)
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint, unpack_uint
+
+from . import storedtext
 
 WIDTHS = np.array([1, 2, 4], dtype=np.int64)             # width of a gap class
 TF_WIDTHS = np.array([0, 1, 2, 4], dtype=np.int64)       # class 0: every frequency is 1
@@ -430,9 +441,51 @@ class SouPostingsWriter(W3PostingsWriter):
         return True
 
 
+STORED_COLUMN = columns.VarBytesColumn()      # storedtext.encode's bytes, as they are
+
+
+class SouPerDocWriter(W3PerDocWriter):
+    """Whoosh's per-document writer with stored fields encoded by search/storedtext.py."""
+
+    def __init__(self, codec, storage, segment) -> None:
+        from .analysis import folding_table
+
+        self._dictionaries = storedtext.default_dictionaries()
+        self._table = folding_table(True)[0]
+        super().__init__(codec, storage, segment)
+
+    def _create_column(self, fieldname, column):
+        super()._create_column(fieldname, STORED_COLUMN if fieldname == "_stored" else column)
+
+    def finish_doc(self) -> None:
+        fields = self._storedfields
+        if fields:
+            self.add_column_value("_stored", STORED_COLUMN, storedtext.encode(fields, self._dictionaries, self._table))
+            fields.clear()
+        self._indoc = False
+
+    def close(self) -> None:
+        super().close()
+        with self._segment.create_file(self._storage, storedtext.DICT_EXT) as fh:
+            fh.write(storedtext.pack_dictionaries(self._dictionaries))
+
+
+class SouPerDocReader(W3PerDocReader):
+    """Reads stored fields written by SouPerDocWriter, with the segment's own dictionaries."""
+
+    _dictionaries: tuple[bytes, bytes] | None = None
+
+    def stored_fields(self, docnum: int) -> dict:
+        raw = self._cached_reader("_stored", STORED_COLUMN)[docnum]
+        if self._dictionaries is None:
+            with self._storage.open_file(self._segment.make_filename(storedtext.DICT_EXT)) as fh:
+                self._dictionaries = storedtext.unpack_dictionaries(fh.read())
+        return storedtext.decode(raw, self._dictionaries)
+
+
 class SouCodec(W3Codec):
     """Whoosh's W3 codec with the posting-list layout above (never inlined in the terms file,
-    no per-block length statistics)."""
+    no per-block length statistics) and compact stored fields (search/storedtext.py)."""
 
     length_stats = False
 
@@ -444,6 +497,12 @@ class SouCodec(W3Codec):
 
     def field_writer(self, storage, segment):
         return SouFieldWriter(self, storage, segment)
+
+    def per_document_writer(self, storage, segment):
+        return SouPerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage, segment):
+        return SouPerDocReader(storage, segment)
 
     def terms_reader(self, storage, segment):
         tiname = segment.make_filename(self.TERMS_EXT)

@@ -24,7 +24,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .analysis import Analyzer
 from .errors import IndexOutdated
-from .schema import FACET_FIELDS
+from .models import FACET_NAMES
 from .weights import LENGTH_PRIOR_FLOOR, LENGTH_PRIOR_FULL
 
 FACTS_EXT = ".sou"
@@ -60,7 +60,7 @@ class FactsWriter:
     bodies: list[int] = field(default_factory=list)
     dates: list[float] = field(default_factory=list)
     lengths: dict[str, list[int]] = field(default_factory=lambda: {f: [] for f in LENGTH_FIELDS})
-    facets: dict[str, list[list[str]]] = field(default_factory=lambda: {f: [] for f in FACET_FIELDS})
+    facets: dict[str, list[list[str]]] = field(default_factory=lambda: {f: [] for f in FACET_NAMES})
     title_words: Counter = field(default_factory=Counter)
 
     def add(self, doc: dict, lengths: dict[str, int], title_words: list[str]) -> None:
@@ -68,13 +68,12 @@ class FactsWriter:
         self.ids.append(doc["id"])
         self.groups.append(key_hash(doc["group"]))
         self.bodies.append(key_hash(doc["body_key"]))
-        when = doc.get("date")
+        when = doc.get("_date")
         self.dates.append(when.replace(tzinfo=UTC).timestamp() if when is not None else _NO_DATE)
         for name in LENGTH_FIELDS:
             self.lengths[name].append(length_to_byte(lengths.get(name, 0)))
-        for name, fieldname in FACET_FIELDS.items():
-            value = doc.get(fieldname) or []
-            self.facets[name].append([value] if isinstance(value, str) else list(value))
+        for name in FACET_NAMES:
+            self.facets[name].append(list(doc["_facets"].get(name, ())))
         self.title_words.update(set(title_words))
 
     def extend(self, facts: SegmentFacts, docs: list[int]) -> None:
@@ -86,7 +85,7 @@ class FactsWriter:
             self.dates.append(float(facts.dates[d]))
             for name in LENGTH_FIELDS:
                 self.lengths[name].append(int(facts.lengths[name][d]))
-            for name in FACET_FIELDS:
+            for name in FACET_NAMES:
                 self.facets[name].append(facts.values_of(name, d))
         self.title_words.update(facts.title_words())
 
@@ -213,7 +212,7 @@ class DocTable:
                    for name in ("title", "body", "meta", "title_ngram", "ngram")}
         body = np.where(live, lengths["body"], 0.0)
         prior = LENGTH_PRIOR_FLOOR + (1 - LENGTH_PRIOR_FLOOR) * np.minimum(1.0, body / LENGTH_PRIOR_FULL)
-        facets = {name: _merge_facets(parts, name, (analyzer or Analyzer.default()).fold) for name in FACET_FIELDS}
+        facets = {name: _merge_facets(parts, name, (analyzer or Analyzer.default()).fold) for name in FACET_NAMES}
         facets["year"] = _years(seconds)
         live_docs = np.flatnonzero(live).tolist()
         by_id = {ids[d]: d for d in live_docs}

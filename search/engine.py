@@ -20,11 +20,12 @@ import numpy as np
 from whoosh import query as wq
 
 from . import filters, highlight, permalink, ranking, requests
+from .articles import excerpt_of
 from .config import Settings
 from .coverage import coverage
 from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
-from .models import ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
+from .models import FACET_LABELS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
 from .pinyin import PinyinVocabulary, load_vocabulary
 from .query import (
     AllOf,
@@ -41,7 +42,6 @@ from .query import (
 )
 from .ranking import Ranking
 from .regional import RegionalWords
-from .schema import FACET_FIELDS
 from .scoring import Collection, Evaluator
 from .snapshot import Snapshot, SnapshotManager
 from .spelling import did_you_mean
@@ -49,7 +49,6 @@ from .store import META_FILE, IndexStore, analyzer_config, index_analyzer
 from .synonyms import SynonymsFile
 from .weights import COVERAGE_MIN_SHARE, COVERAGE_POWER, KNOWN_ITEM_MIN_CLAUSES, RELAX_BELOW
 
-FACET_NAMES = {"category": "categories", "tag": "tags", "author": "authors", "year": "years"}
 RELATED_CHARS = 20_000    # related articles are found from the key terms of this much of the body
 
 
@@ -208,7 +207,7 @@ class Engine:
             else:
                 alternatives = []
                 for v in values:
-                    alternatives += [wq.Term(FACET_FIELDS[name], v), keyword_query(name, self.analyzer.fold(v).strip())]
+                    alternatives.append(keyword_query(name, self.analyzer.fold(v).strip()))
                 parts.append(wq.Or(alternatives))
         for label, value in (("from", request.date_from), ("to", request.date_to)):
             if value:
@@ -344,7 +343,7 @@ class Engine:
         out: dict[str, tuple[FacetValue, ...]] = {}
         chosen = np.zeros(len(table.ids), dtype=bool)
         chosen[reps.docs] = True
-        for name, label in FACET_NAMES.items():
+        for name, label in FACET_LABELS.items():
             index = table.facet_index[name]
             counts = index.counts(chosen)
             present = np.flatnonzero(counts)
@@ -382,7 +381,8 @@ class Engine:
             author=stored.get("author", ""), categories=tuple(stored.get("categories") or ()),
             tags=tuple(stored.get("tags") or ()), score=score, snippets=snippets, versions=len(versions),
             version_ids=tuple(table.ids[d] for d in versions if d != docnum),
-            body=Marked(body, body_ranges) if whole else None, excerpt=stored.get("excerpt", "") if whole else "",
+            body=Marked(body, body_ranges) if whole else None,
+            excerpt=(stored.get("excerpt") or excerpt_of(body)) if whole else "",
         )
 
     @staticmethod

@@ -26,9 +26,10 @@ import numpy as np
 from . import analysis
 from .doctable import DocTable, FacetIndex
 from .errors import QueryError
+from .models import FACET_NAMES
 from .query import parse_date_range
 
-KEYWORD_FIELDS = ("category", "tag", "author")
+KEYWORD_FIELDS = FACET_NAMES
 FIELDS = (*KEYWORD_FIELDS, "year", "date", "timestamp", "id")
 COMPARISONS = ("=", "!=", ">", ">=", "<", "<=")
 OPERATORS = (*COMPARISONS, "TO", "IN", "EXISTS", "IS NULL", "IS EMPTY")

@@ -34,6 +34,7 @@ from .articles import (
     SourceFile,
     body_key,
     discover,
+    excerpt_of,
     is_article_path,
     is_folder_path,
     parse_file,
@@ -73,13 +74,16 @@ def to_document(article: Article, analyzer: Analyzer) -> dict[str, Any]:
         "tags": [analyzer.fold(t) for t in article.tags],
         "_stored_tags": list(article.tags),
         "author": article.author,
-        "category_facet": list(article.categories),
-        "tag_facet": list(article.tags),
+        # facets and dates live in the segment's document facts (doctable.py), not in the index
+        "_facets": {"category": list(article.categories), "tag": list(article.tags),
+                    "author": [article.author] if article.author else []},
+        "_date": article.date.astimezone(UTC).replace(tzinfo=None) if article.date is not None else None,
         "url": article.url,
         "slug": article.slug,
         "permalink": article.permalink,
         "date_text": article.date_text,
-        "excerpt": article.excerpt,
+        # the excerpt is stored only when the front matter wrote one: else it is the body's start
+        "excerpt": "" if article.excerpt == excerpt_of(article.body) else article.excerpt,
         "group": article.group,
         "body_key": body_key(article.body) or ("id:" + article.id),
         "content_hash": article.content_hash,
@@ -88,9 +92,6 @@ def to_document(article: Article, analyzer: Analyzer) -> dict[str, Any]:
     }
     if article.author:
         doc["author_key"] = analyzer.fold(article.author)
-        doc["author_facet"] = article.author
-    if article.date is not None:
-        doc["date"] = article.date.astimezone(UTC).replace(tzinfo=None)
     if article.updated is not None:
         doc["updated"] = article.updated.isoformat()
     return doc

@@ -124,7 +124,12 @@ class SearchRequest:
 
 SORTS = ("relevance", "newest", "oldest")
 MATCHING = ("last", "all")
-FILTER_FIELDS = ("category", "tag", "author", "year")
+#: The facets, each with its plural name in SearchResults.facets: the one list the engine, the
+#: web page, the JSON API and the document facts of each segment (doctable.py) go by.
+FACET_LABELS = {"category": "categories", "tag": "tags", "author": "authors", "year": "years"}
+#: The facets taken from articles' keywords (the year facet comes from their dates).
+FACET_NAMES = ("category", "tag", "author")
+FILTER_FIELDS = tuple(FACET_LABELS)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ words it knows (so 重庆 is chongqing), else each character's first reading.
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import math
@@ -149,17 +150,18 @@ class PinyinVocabulary:
         return [self.chars.get(ch, "") for ch in word]
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"full": self.full, "initials": self.initials, "syllables": sorted(self.syllables),
-                                   "chars": self.chars},
-                                  ensure_ascii=False), encoding="utf-8")
+        """JSON, gzip-compressed (a fifth of the size: the vocabulary was 8 % of a small index)."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        data = json.dumps({"full": self.full, "initials": self.initials, "syllables": sorted(self.syllables),
+                           "chars": self.chars}, ensure_ascii=False).encode("utf-8")
+        tmp.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
         os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path) -> PinyinVocabulary | None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+        except (OSError, ValueError, EOFError):
             return None
         return cls({k: [tuple(x) for x in v] for k, v in data.get("full", {}).items()},
                    {k: [tuple(x) for x in v] for k, v in data.get("initials", {}).items()},
@@ -418,15 +420,19 @@ class WordCounts:
     def of_index(cls, reader) -> WordCounts:
         """The document frequencies of an index's words, read from its terms (a full build counts
         them from what it wrote, not document by document). A word both in a document's title
-        and its tags counts twice: a document of its own, as far as the weights go."""
+        and its tags counts twice: a document of its own, as far as the weights go. Each
+        segment's terms are read in file order (the merged view looked every term up in every
+        segment: 4 s for a 2,000-post build)."""
         counts = cls(documents=reader.doc_count())
-        for name, target in (("title", counts.titles), ("meta", counts.titles), ("body", counts.bodies)):
-            for raw, info in reader.iter_field(name):
-                word = raw.decode("utf-8")
-                if _HAN_WORD_RE.match(word):
-                    target[word] = target.get(word, 0) + info.doc_frequency()
-        counts.chars.update(c for c in (raw.decode("utf-8") for raw in reader.lexicon("ngram"))
-                            if len(c) == 1 and "\u4e00" <= c <= "\u9fff")
+        leaves = [leaf[0] if isinstance(leaf, tuple) else leaf for leaf in reader.leaf_readers()]
+        for leaf in leaves:
+            for name, target in (("title", counts.titles), ("meta", counts.titles), ("body", counts.bodies)):
+                for raw, info in leaf.iter_field(name):
+                    word = raw.decode("utf-8")
+                    if _HAN_WORD_RE.match(word):
+                        target[word] = target.get(word, 0) + info.doc_frequency()
+            counts.chars.update(c for c in (raw.decode("utf-8") for raw, _ in leaf.iter_field("ngram"))
+                                if len(c) == 1 and "\u4e00" <= c <= "\u9fff")
         return counts
 
     def merge(self, other: WordCounts) -> None:
@@ -445,17 +451,17 @@ def body_min_df(documents: int) -> int:
 
 
 def vocabulary_path(index_dir: Path, index_name: str) -> Path:
-    return index_dir / f"pinyin-{index_name}.json"
+    return index_dir / f"pinyin-{index_name}.json.gz"
 
 
 def delta_path(index_dir: Path, index_name: str) -> Path:
     """Additions by incremental reindexes: small, so a one-file reindex never rewrites (or even
     reads) the whole vocabulary, and never imports pypinyin."""
-    return index_dir / f"pinyin-{index_name}.delta.json"
+    return index_dir / f"pinyin-{index_name}.delta.json.gz"
 
 
 def chars_path(index_dir: Path, index_name: str) -> Path:
-    return index_dir / f"pinyin-{index_name}.chars.json"
+    return index_dir / f"pinyin-{index_name}.chars.json.gz"
 
 
 def load_vocabulary(index_dir: Path, index_name: str) -> PinyinVocabulary | None:

@@ -28,7 +28,6 @@ SCHEMA_VERSION = 6     # 6: compact postings (codec.py), document facts per segm
 # is a run of its characters in a row.
 NGRAM_SOURCES = {"ngram": "body", "title_ngram": "title"}
 
-FACET_FIELDS = {"category": "category_facet", "tag": "tag_facet", "author": "author_facet"}
 FOLDED_FIELDS = {"category": "categories", "tag": "tags", "author": "author_key"}
 
 
@@ -113,10 +112,6 @@ def build_schema() -> fields.Schema:
         tags=fields.KEYWORD(stored=True, commas=True, scorable=False),
         author=fields.STORED(),
         author_key=fields.ID(),
-        category_facet=fields.KEYWORD(commas=True),
-        tag_facet=fields.KEYWORD(commas=True),
-        author_facet=fields.ID(),
-        date=fields.DATETIME(sortable=True),
         updated=fields.STORED(),
         url=fields.STORED(),
         slug=fields.STORED(),

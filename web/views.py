@@ -14,15 +14,14 @@ from flask import Flask, Response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from search import ArticleDetail, Hit, QueryError, SearchRequest, SearchResults, Settings, permalink
-from search.models import FILTER_FIELDS, FacetValue
+from search.models import FACET_LABELS, FILTER_FIELDS, FacetValue
 from search.requests import MAX_DATE_CHARS, validate
 
 from . import text
 from .holder import engine, settings
 
 # SearchResults.facets is keyed by plural names; links filter on the singular parameter names
-FACETS = (("categories", "category", "Categories"), ("tags", "tag", "Tags"),
-          ("authors", "author", "Authors"), ("years", "year", "Years"))
+FACETS = tuple((label, name, label.capitalize()) for name, label in FACET_LABELS.items())
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}
 
 
