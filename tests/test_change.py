@@ -178,7 +178,14 @@ def test_a_file_that_cannot_be_statted_keeps_its_article(settings_factory, tmp_p
                 raise OSError(errno.EIO, "Input/output error", bad)
             return self._e.stat(**kw)
 
-    monkeypatch.setattr(os, "scandir", lambda p=".": [Entry(e) for e in real_scandir(p)])
+    class Listing(list):                         # os.scandir's answer is also a context manager
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(os, "scandir", lambda p=".": Listing(Entry(e) for e in real_scandir(p)))
     summary = reindex(settings, root)
     monkeypatch.undo()
     assert summary.deleted == 0 and summary.documents == 2
