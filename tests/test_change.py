@@ -152,6 +152,37 @@ def test_an_unreadable_folder_keeps_its_articles_and_says_so(settings_factory, t
     assert gone.deleted == 3 and gone.documents == 1
 
 
+def test_a_folder_that_fails_while_being_listed_keeps_its_articles(settings_factory, tmp_path, monkeypatch) -> None:
+    settings = settings_factory(workers=1)
+    root = tmp_path / "site"
+    _small_folder(root, 3)
+    write_article(root / "other", "a.md", "另一篇", "另一個資料夾裡的文章。")
+    reindex(settings, root)
+    real_scandir = os.scandir
+    failing = str(root / "notes")
+
+    class HalfListing:                           # one entry, then an I/O error (a flaky disk or NFS)
+        def __init__(self, path):
+            self._inner = real_scandir(path)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._inner.close()
+            return False
+
+        def __iter__(self):
+            yield next(iter(self._inner))
+            raise OSError(errno.EIO, "Input/output error", failing)
+
+    monkeypatch.setattr(os, "scandir", lambda p=".": HalfListing(p) if os.fspath(p) == failing else real_scandir(p))
+    summary = reindex(settings, root)
+    monkeypatch.undo()
+    assert summary.deleted == 0 and summary.documents == 4
+    assert any(w.startswith("notes: cannot list the folder") for w in summary.warnings)
+
+
 def test_a_file_that_cannot_be_statted_keeps_its_article(settings_factory, tmp_path, monkeypatch) -> None:
     settings = settings_factory(workers=1)
     root = tmp_path / "site"

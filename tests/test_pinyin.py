@@ -102,6 +102,7 @@ def test_small_indexes_give_rarer_body_words_a_reading() -> None:
     assert body_min_df(81_000) == 3
 
 
+@pytest.mark.corpus
 @pytest.mark.skipif(not CORPORA["corpus_zh"].is_dir(), reason="the shared corpus_zh sample is not on this machine")
 def test_douyin_on_the_corpus_zh_sample(tmp_path_factory, jieba_cache: Path) -> None:
     settings = Settings(index_dir=str(tmp_path_factory.mktemp("sample-zh-index")), cache_dir=str(jieba_cache))
