@@ -211,8 +211,11 @@ class Analyzer:
         return folded, offsets
 
     def fold(self, text: str) -> str:
-        """Normalised form only (for keys, dictionary look-ups, pinyin)."""
-        return self.normalize(text)[0]
+        """Normalised form only (for keys, dictionary look-ups, pinyin): ``normalize`` without
+        the offset map, which a text holding a character that folds to two costs to build."""
+        if len(text) >= 256 and not self._odd.search(text):
+            return self.normalize(text)[0]
+        return text.translate(self.table)
 
     # -- tokens ------------------------------------------------------------------------------
     def tokenize(self, text: str, mode: str = "query") -> list[Tok]:

@@ -163,8 +163,9 @@ class PinyinVocabulary:
             data = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
         except (OSError, ValueError, EOFError):
             return None
-        return cls({k: [tuple(x) for x in v] for k, v in data.get("full", {}).items()},
-                   {k: [tuple(x) for x in v] for k, v in data.get("initials", {}).items()},
+        # Entries stay the [word, weight] lists JSON gives: they unpack and sort like the
+        # tuples ``_add`` makes, and converting 140k of them took half the load (0.5 s at 130k posts).
+        return cls(data.get("full", {}), data.get("initials", {}),
                    set(data.get("syllables", [])), dict(data.get("chars", {})))
 
     # -- querying ---------------------------------------------------------------------------
@@ -462,6 +463,19 @@ def delta_path(index_dir: Path, index_name: str) -> Path:
 
 def chars_path(index_dir: Path, index_name: str) -> Path:
     return index_dir / f"pinyin-{index_name}.chars.json.gz"
+
+
+def vocabulary_signature(index_dir: Path, index_name: str) -> tuple:
+    """Changes whenever the vocabulary files of ``index_name`` do: a searcher reopening after an
+    update that left them alone keeps the vocabulary it has (loading it is ~1 s at 130k posts)."""
+    stats: list[tuple[int, int, int] | None] = []
+    for path in (vocabulary_path(index_dir, index_name), delta_path(index_dir, index_name)):
+        try:
+            st = os.stat(path)
+            stats.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            stats.append(None)
+    return (index_name, *stats)
 
 
 def load_vocabulary(index_dir: Path, index_name: str) -> PinyinVocabulary | None:
