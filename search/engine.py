@@ -26,7 +26,7 @@ from .coverage import coverage
 from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
 from .models import FACET_LABELS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
-from .pinyin import PinyinVocabulary, load_vocabulary, vocabulary_signature
+from .pinyin import PinyinVocabulary, VocabularyLoader
 from .query import (
     AllOf,
     AnyOf,
@@ -63,7 +63,7 @@ class Engine:
         self.stopwords = load_stopwords(settings.stopwords, self.analyzer.fold)
         self.synonyms = SynonymsFile(settings.synonyms_file if settings.synonyms else "", self.analyzer.fold)
         self.regional = RegionalWords(self.analyzer) if settings.regional else None
-        self._pinyin_cache: tuple[tuple, PinyinVocabulary | None] | None = None
+        self._pinyin = VocabularyLoader(self.store.dir)     # reused across snapshots
         self.snapshots = SnapshotManager(self._open_snapshot, self._stamp)
 
     @classmethod
@@ -96,7 +96,7 @@ class Engine:
             table = DocTable.load(searcher, self.analyzer)
             collection = Collection(searcher, table.live, table.date_seconds,
                                     self.settings.posting_cache_mb * 1024 * 1024, table.field_lengths)
-            pinyin = self._pinyin_vocabulary(meta.index_name) if self.settings.pinyin else None
+            pinyin = self._pinyin.load(meta.index_name) if self.settings.pinyin else None
             site = permalink.load_site(self.settings, meta.root or self.settings.articles_dir)   # how hits link
         except BaseException:
             searcher.close()
@@ -104,17 +104,6 @@ class Engine:
         key = (meta.index_name, searcher.reader().generation(), meta.updated_at)
         return Snapshot(key, searcher, {"meta": meta, "table": table, "collection": collection, "pinyin": pinyin,
                                         "site": site})
-
-    def _pinyin_vocabulary(self, index_name: str) -> PinyinVocabulary | None:
-        """The index's pinyin vocabulary, reused from the last snapshot when its files did not
-        change (most updates add no word). Only snapshot opening calls this, one at a time."""
-        signature = vocabulary_signature(self.store.dir, index_name)
-        cached = self._pinyin_cache
-        if cached is not None and cached[0] == signature:
-            return cached[1]
-        vocab = load_vocabulary(self.store.dir, index_name)
-        self._pinyin_cache = (signature, vocab)
-        return vocab
 
     def refresh(self, wait: bool = True) -> bool:
         """Pick up a reindex made by any process (a swapped index or a new generation); True

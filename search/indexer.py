@@ -632,8 +632,11 @@ def _count_words(counts: WordCounts, doc: dict[str, Any]) -> None:
         value = doc.get(name)
         return set(value.words) if isinstance(value, PreAnalyzed) else set()
 
-    grams = doc.get("ngram")
-    chars = [chr(c) for c in np.unique(grams.chars).tolist()] if isinstance(grams, PreAnalyzed) and grams.chars is not None else []
+    chars: set[str] = set()
+    for name in ("ngram", "title_ngram"):                # a character only ever in titles too
+        grams = doc.get(name)
+        if isinstance(grams, PreAnalyzed) and grams.chars is not None:
+            chars.update(chr(c) for c in np.unique(grams.chars).tolist())
     counts.add_document(words("title"), words("meta"), words("body"), chars)
 
 

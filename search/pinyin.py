@@ -134,16 +134,25 @@ class PinyinVocabulary:
                         self.chars[ch] = reading
 
     def merge(self, other: PinyinVocabulary) -> None:
-        """Fold an incremental reindex's additions into this vocabulary."""
+        """Fold an incremental reindex's additions into this vocabulary. A key's entries are
+        replaced by a new list, never changed in place, so a copy made by ``merged`` leaves the
+        vocabulary it was copied from as it was."""
         self.__dict__.pop("_total", None)
         self.__dict__.pop("_by_sound", None)
         for mine, theirs in ((self.full, other.full), (self.initials, other.initials)):
             for key, entries in theirs.items():
+                mine[key] = list(mine.get(key, ()))
                 for word, weight in entries:
                     _add(mine, key, word, weight)
         self.syllables |= other.syllables
         for ch, reading in other.chars.items():
             self.chars.setdefault(ch, reading)
+
+    def merged(self, other: PinyinVocabulary) -> PinyinVocabulary:
+        """A new vocabulary: this one plus ``other``'s additions; this one is left unchanged."""
+        out = PinyinVocabulary(dict(self.full), dict(self.initials), set(self.syllables), dict(self.chars))
+        out.merge(other)
+        return out
 
     def sound_of(self, word: str) -> list[str]:
         """Syllables from the saved character readings (no pypinyin needed)."""
@@ -432,8 +441,9 @@ class WordCounts:
                     word = raw.decode("utf-8")
                     if _HAN_WORD_RE.match(word):
                         target[word] = target.get(word, 0) + info.doc_frequency()
-            counts.chars.update(c for c in (raw.decode("utf-8") for raw, _ in leaf.iter_field("ngram"))
-                                if len(c) == 1 and "\u4e00" <= c <= "\u9fff")
+            for name in ("ngram", "title_ngram"):      # a character only ever in titles too
+                counts.chars.update(c for c in (raw.decode("utf-8") for raw, _ in leaf.iter_field(name))
+                                    if len(c) == 1 and "\u4e00" <= c <= "\u9fff")
         return counts
 
     def merge(self, other: WordCounts) -> None:
@@ -465,17 +475,12 @@ def chars_path(index_dir: Path, index_name: str) -> Path:
     return index_dir / f"pinyin-{index_name}.chars.json.gz"
 
 
-def vocabulary_signature(index_dir: Path, index_name: str) -> tuple:
-    """Changes whenever the vocabulary files of ``index_name`` do: a searcher reopening after an
-    update that left them alone keeps the vocabulary it has (loading it is ~1 s at 130k posts)."""
-    stats: list[tuple[int, int, int] | None] = []
-    for path in (vocabulary_path(index_dir, index_name), delta_path(index_dir, index_name)):
-        try:
-            st = os.stat(path)
-            stats.append((st.st_mtime_ns, st.st_size, st.st_ino))
-        except OSError:
-            stats.append(None)
-    return (index_name, *stats)
+def _file_signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def load_vocabulary(index_dir: Path, index_name: str) -> PinyinVocabulary | None:
@@ -485,3 +490,30 @@ def load_vocabulary(index_dir: Path, index_name: str) -> PinyinVocabulary | None
         if delta is not None:
             vocab.merge(delta)
     return vocab
+
+
+class VocabularyLoader:
+    """Loads an index's pinyin vocabulary for each searcher snapshot, re-reading only what
+    changed: an incremental update rewrites the small delta file, not the whole vocabulary
+    (whose parse is ~1 s at 130k posts), so a reopen after a save merges the new delta into a
+    copy of the base it already holds. Vocabularies handed out are never changed afterwards: a
+    snapshot still in use may hold one. Not thread-safe: snapshots open one at a time."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self._base: tuple[tuple, PinyinVocabulary | None] | None = None
+        self._merged: tuple[tuple, PinyinVocabulary | None] | None = None
+
+    def load(self, index_name: str) -> PinyinVocabulary | None:
+        base_path, more_path = vocabulary_path(self.index_dir, index_name), delta_path(self.index_dir, index_name)
+        base_key = (index_name, _file_signature(base_path))
+        key = (base_key, _file_signature(more_path))
+        if self._merged is not None and self._merged[0] == key:
+            return self._merged[1]
+        if self._base is None or self._base[0] != base_key:
+            self._base = (base_key, PinyinVocabulary.load(base_path))
+        base = self._base[1]
+        delta = PinyinVocabulary.load(more_path) if base is not None and key[1] is not None else None
+        vocab = base.merged(delta) if base is not None and delta is not None else base
+        self._merged = (key, vocab)
+        return vocab

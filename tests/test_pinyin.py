@@ -114,3 +114,25 @@ def test_douyin_on_the_corpus_zh_sample(tmp_path_factory, jieba_cache: Path) -> 
             assert res.hits and any("抖音" in note for note in res.expanded), (q, res.expanded)
             stored = [engine.article(h.id) for h in res.hits]
             assert all("抖音" in a.title.text + a.body.text for a in stored), q
+
+
+def test_a_reopen_after_a_save_reads_the_new_pinyin_words_and_leaves_the_old_vocabulary_alone(
+        tmp_path: Path, jieba_cache: Path) -> None:
+    root = tmp_path / "posts"
+    write_article(root, "a.md", "抖音電商的新玩法", "抖音電商今年的直播帶貨。")
+    write_article(root, "b.md", "外賣平台", "美團外賣與餓了麼的補貼戰。")
+    settings = Settings(index_dir=str(tmp_path / "index"), cache_dir=str(jieba_cache))
+    reindex(settings, root)
+    with Engine.open(settings) as engine:
+        before = engine.pinyin
+        assert before is not None and "douyin" in before.full and "xinnian" not in before.full
+        engine.refresh()
+        assert engine.pinyin is before                      # nothing changed: nothing re-read
+        # An incremental reindex reads new words with the characters' saved readings (新, 年).
+        write_article(root, "c.md", "新年直播", "新年的直播電商。")
+        reindex(settings, root)                             # only the delta file changes
+        engine.refresh()
+        after = engine.pinyin
+        assert after is not before and "xinnian" in after.full
+        assert "xinnian" not in before.full                 # a snapshot still in use keeps its own
+        assert [h.title.text for h in engine.search(SearchRequest(q="xinnian")).hits] == ["新年直播"]
