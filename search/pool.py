@@ -330,34 +330,50 @@ def _postings(ranks: np.ndarray, docs: np.ndarray, values: np.ndarray, positiona
 
 def _blocked_term(pool: FieldPool, b: int) -> EncodedLists:
     """The list of batch ``b``'s one term, too long to encode at once, as blocks of at most
-    ``BATCH_OCCURRENCES`` rows: each run's part in turn (runs follow document order, and a
-    document's occurrences are never split between runs), cut at posting boundaries."""
+    ``BATCH_OCCURRENCES`` rows, filled from the runs in turn (runs follow document order, and a
+    document's occurrences are never split between runs), cut at posting boundaries. A block
+    spans runs: one block per run made a common character's list hundreds of blocks in a big
+    build (a worker spills a run every 12 MB), and each block costs a query a decoding step."""
     blocks: list[tuple[int, int, bytes]] = []
-    df = weight = maxweight = 0
-    last = 0
+    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    stats = {"df": 0, "weight": 0, "maxweight": 0, "last": 0}
+
+    def flush() -> None:
+        docs = np.concatenate([d for d, _ in pending])
+        values = np.concatenate([v for _, v in pending])
+        pending.clear()
+        _, p_docs, tfs, positions = _postings(np.zeros(len(docs), np.int64), docs, values, pool.positional)
+        one = encode_lists(np.array([0, len(p_docs)]), p_docs, tfs, positions)
+        blocks.append((len(p_docs), int(p_docs[0]), one.blob))
+        stats["df"] += len(p_docs)
+        stats["weight"] += int(tfs.sum())
+        stats["maxweight"] = max(stats["maxweight"], int(tfs.max()))
+        stats["last"] = int(p_docs[-1])
+
     for run in pool.runs:
         start, stop = int(run.cuts[b]), int(run.cuts[b + 1])
         while start < stop:
-            end = min(stop, start + BATCH_OCCURRENCES)
-            docs = run.read("docs", start, end).astype(np.int64)
+            room = BATCH_OCCURRENCES - sum(len(d) for d, _ in pending)
+            end = min(stop, start + room)
             if end < stop:        # do not cut a posting: end where a document ends
+                docs = run.read("docs", start, end + 1)         # one row more: is ``end`` a boundary?
                 cut = np.flatnonzero(docs[1:] != docs[:-1])
                 if len(cut):
                     end = start + int(cut[-1]) + 1
+                elif pending:     # the next document does not fit: close this block first
+                    flush()
+                    continue
                 else:             # one document fills the block: take all of its rows
                     rest = run.read("docs", start, stop)
                     other = np.flatnonzero(rest != rest[0])
                     end = start + int(other[0]) if len(other) else stop
-                docs = run.read("docs", start, end).astype(np.int64)
-            values = run.read("values", start, end).astype(np.int64)
-            _, p_docs, tfs, positions = _postings(np.zeros(len(docs), np.int64), docs, values, pool.positional)
-            one = encode_lists(np.array([0, len(p_docs)]), p_docs, tfs, positions)
-            blocks.append((len(p_docs), int(p_docs[0]), one.blob))
-            df += len(p_docs)
-            weight += int(tfs.sum())
-            maxweight = max(maxweight, int(tfs.max()))
-            last = int(p_docs[-1])
+            pending.append((run.read("docs", start, end).astype(np.int64), run.read("values", start, end).astype(np.int64)))
             start = end
+            if sum(len(d) for d, _ in pending) >= BATCH_OCCURRENCES:
+                flush()
+    if pending:
+        flush()
+    df, weight, maxweight, last = stats["df"], stats["weight"], stats["maxweight"], stats["last"]
     blob = blocked_list(blocks)
     return EncodedLists(blob, np.zeros(1, np.int64), np.array([len(blob)]), np.array([df]), np.array([float(weight)]),
                         np.array([float(maxweight)]), np.array([blocks[0][1]]), np.array([last]))
