@@ -127,12 +127,16 @@ def built_engine(settings_factory, tmp_path):
 
 # -- 2. unreadable folders -------------------------------------------------------------------------
 
-def test_an_unreadable_folder_keeps_its_articles_and_says_so(settings_factory, tmp_path, monkeypatch) -> None:
-    settings = settings_factory(workers=1)
-    root = tmp_path / "site"
+def _two_folders_indexed(settings, root: Path):
+    """notes/ with three articles and other/ with one, indexed."""
     _small_folder(root, 3)
     write_article(root / "other", "a.md", "另一篇", "另一個資料夾裡的文章。")
     reindex(settings, root)
+    return settings, root
+
+
+def test_an_unreadable_folder_keeps_its_articles_and_says_so(settings_factory, tmp_path, monkeypatch) -> None:
+    settings, root = _two_folders_indexed(settings_factory(workers=1), tmp_path / "site")
     real_scandir = os.scandir
     locked = str(root / "notes")
 
@@ -153,11 +157,7 @@ def test_an_unreadable_folder_keeps_its_articles_and_says_so(settings_factory, t
 
 
 def test_a_folder_that_fails_while_being_listed_keeps_its_articles(settings_factory, tmp_path, monkeypatch) -> None:
-    settings = settings_factory(workers=1)
-    root = tmp_path / "site"
-    _small_folder(root, 3)
-    write_article(root / "other", "a.md", "另一篇", "另一個資料夾裡的文章。")
-    reindex(settings, root)
+    settings, root = _two_folders_indexed(settings_factory(workers=1), tmp_path / "site")
     real_scandir = os.scandir
     failing = str(root / "notes")
 

@@ -4,6 +4,7 @@ is a faster implementation of the same ranking, not a different ranking."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import shutil
 
@@ -205,7 +206,7 @@ def test_long_lists_written_in_blocks_read_back_like_whole_ones(tmp_path, jieba_
                 ib = rb._terms.term_info(fieldname, term)
                 pb = read_postings(rb._terms._postfile, ib, positional)
                 seen_blocked += hasattr(pb, "blocks")
-                for x, y in zip(getattr(pb, "blocks", []), getattr(pb, "blocks", [])[1:]):
+                for x, y in itertools.pairwise(getattr(pb, "blocks", [])):
                     # a block is closed only when the next posting does not fit, whichever run
                     # it comes from (one block per spilled run made lists of hundreds of blocks)
                     rows = int(x.weights.sum()) if positional else len(x.ids)
