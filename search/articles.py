@@ -263,6 +263,7 @@ def parse_bytes(data: bytes, name: str, *, tz: dt.tzinfo = dt.UTC, size: int = 0
         title=title,
         body=body,
         excerpt=excerpt,
+        excerpt_written=bool(description),
         date=date,
         updated=updated,
         categories=_unique(categories),
@@ -557,7 +558,14 @@ def html_to_text(markup: str) -> str:
 
 
 def excerpt_of(text: str, limit: int = 160) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
+    """The first ``limit`` characters of ``text`` with its whitespace collapsed, ended at a
+    sentence end when one is near. Only a prefix is collapsed when that is enough (a body can be
+    megabytes): the answer depends on the first ``limit + 1`` collapsed characters alone."""
+    head = text[:8 * limit]
+    collapsed = re.sub(r"\s+", " ", head).strip()
+    if len(collapsed) <= limit and len(head) < len(text):     # a prefix mostly of blanks
+        collapsed = re.sub(r"\s+", " ", text).strip()
+    text = collapsed
     if len(text) <= limit:
         return text
     cut = text[:limit]

@@ -34,7 +34,6 @@ from .articles import (
     SourceFile,
     body_key,
     discover,
-    excerpt_of,
     is_article_path,
     is_folder_path,
     parse_file,
@@ -83,7 +82,7 @@ def to_document(article: Article, analyzer: Analyzer) -> dict[str, Any]:
         "permalink": article.permalink,
         "date_text": article.date_text,
         # the excerpt is stored only when the front matter wrote one: else it is the body's start
-        "excerpt": "" if article.excerpt == excerpt_of(article.body) else article.excerpt,
+        "excerpt": article.excerpt if article.excerpt_written else "",
         "group": article.group,
         "body_key": body_key(article.body) or ("id:" + article.id),
         "content_hash": article.content_hash,

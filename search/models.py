@@ -22,6 +22,7 @@ class Article:
     title: str
     body: str                    # plain text, paragraphs separated by blank lines
     excerpt: str = ""
+    excerpt_written: bool = False     # the excerpt is the front matter's description, not the body's start
     date: datetime | None = None      # aware, UTC
     updated: datetime | None = None   # aware, UTC
     categories: tuple[str, ...] = ()

@@ -483,15 +483,6 @@ def _file_signature(path: Path) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def load_vocabulary(index_dir: Path, index_name: str) -> PinyinVocabulary | None:
-    vocab = PinyinVocabulary.load(vocabulary_path(index_dir, index_name))
-    if vocab is not None:
-        delta = PinyinVocabulary.load(delta_path(index_dir, index_name))
-        if delta is not None:
-            vocab.merge(delta)
-    return vocab
-
-
 class VocabularyLoader:
     """Loads an index's pinyin vocabulary for each searcher snapshot, re-reading only what
     changed: an incremental update rewrites the small delta file, not the whole vocabulary

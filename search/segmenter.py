@@ -105,6 +105,16 @@ def jieba_dictionary() -> str:
     return os.path.join(os.path.dirname(spec.origin), "dict.txt")
 
 
+def jieba_entries() -> Iterator[tuple[str, int]]:
+    """(word, frequency) of each line of jieba's dictionary: what the frequency table and the
+    stored-text compression dictionaries (storedtext.py) are built from."""
+    with open(jieba_dictionary(), encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                yield parts[0], int(parts[1])
+
+
 def _mixed_words() -> dict[str, int]:
     """Dictionary words that mix Latin letters and Han characters (B超, T恤), lower-cased: the
     analyzer folds case, so they are added in lower case to stay whole. Extended with a few
@@ -136,9 +146,7 @@ class WordFrequencies:
     def _load(self) -> None:
         import numpy as np
 
-        with open(jieba_dictionary(), encoding="utf-8") as fh:
-            pairs = sorted((parts[0].encode("utf-8"), int(parts[1]))
-                           for parts in (line.split() for line in fh) if len(parts) >= 2 and parts[1].isdigit())
+        pairs = sorted((word.encode("utf-8"), freq) for word, freq in jieba_entries())
         self._ends = np.cumsum([len(w) for w, _ in pairs], dtype=np.int64)
         self._freqs = np.array([f for _, f in pairs], dtype=np.int64)
         self._blob = b"".join(w for w, _ in pairs)

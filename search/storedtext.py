@@ -30,11 +30,9 @@ def default_dictionaries() -> tuple[bytes, bytes]:
     more characters, the most frequent last (deflate reaches the end of a dictionary best)."""
     import opencc
 
-    from .segmenter import jieba_dictionary
+    from .segmenter import jieba_entries
 
-    with open(jieba_dictionary(), encoding="utf-8") as fh:
-        ranked = sorted(((int(parts[1]), parts[0]) for parts in (line.split() for line in fh)
-                         if len(parts) >= 2 and parts[1].isdigit() and len(parts[0]) >= 2), reverse=True)
+    ranked = sorted(((freq, word) for word, freq in jieba_entries() if len(word) >= 2), reverse=True)
     words = "".join(w for _, w in reversed(ranked[:10_000]))
     simplified = words.encode("utf-16-le")[-DICT_BYTES:]
     traditional = opencc.OpenCC("s2t").convert(words).encode("utf-16-le")[-DICT_BYTES:]
