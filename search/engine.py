@@ -25,6 +25,7 @@ from .config import Settings
 from .coverage import coverage
 from .doctable import DocTable
 from .errors import IndexMissing, NotFound, QueryError
+from .gate import FairGate
 from .models import FACET_LABELS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
 from .pinyin import PinyinVocabulary, VocabularyLoader
 from .query import (
@@ -54,7 +55,8 @@ RELATED_CHARS = 20_000    # related articles are found from the key terms of thi
 
 class Engine:
     """Opened once per process (the web app keeps one); thread-safe: queries run concurrently,
-    each on the snapshot of the index it started with (see snapshot.py)."""
+    each on the snapshot of the index it started with (see snapshot.py), at most
+    ``Settings.concurrent_searches`` at once, the others in arrival order (see gate.py)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -65,6 +67,7 @@ class Engine:
         self.regional = RegionalWords(self.analyzer) if settings.regional else None
         self._pinyin = VocabularyLoader(self.store.dir)     # reused across snapshots
         self.snapshots = SnapshotManager(self._open_snapshot, self._stamp)
+        self.gate = FairGate(settings.concurrent_searches)    # searches at once (see gate.py)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Engine:
@@ -162,7 +165,7 @@ class Engine:
         warnings.extend(parsed.warnings)
         synonym_notes: list[str] = []
         parsed.node = self.synonyms.get().expand(parsed.node, synonym_notes)
-        with self.snapshots.use() as snap:
+        with self.gate, self.snapshots.use() as snap:
             table = snap.table
             evaluator = Evaluator(snap.collection)
             compiled = self.compiler(snap).compile(parsed)
@@ -438,7 +441,7 @@ class Engine:
     def article(self, doc_id: str, q: str = "", offset: int = 0, limit: int | None = None) -> ArticleDetail:
         """The article, its body from ``offset`` for at most ``limit`` characters (default
         Settings.article_chars, cut at a paragraph break), highlighted for ``q``."""
-        with self.snapshots.use() as snap:
+        with self.gate, self.snapshots.use() as snap:
             table = snap.table
             docnum = self._lookup(snap, doc_id)
             stored = snap.searcher.stored_fields(docnum)
@@ -465,7 +468,7 @@ class Engine:
     def related(self, doc_id: str, n: int = 5) -> list[Hit]:
         """More like this, on the body's key terms; never the article itself or its revisions."""
         n = max(1, min(int(n), 50))
-        with self.snapshots.use() as snap:
+        with self.gate, self.snapshots.use() as snap:
             searcher, table = snap.searcher, snap.table
             docnum = self._lookup(snap, doc_id)
             own = set(table.versions(docnum)) | {docnum}
