@@ -5,6 +5,7 @@ make (a busy port, a port out of range, a bad ``--processes``) are one line and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from helpers import EXAMPLES, write_article
 
 from search.cli import main
 from search.indexer import reindex
+from web.balance import ConnectionBalance
 from web.server import default_processes
 
 WAIT_S = 90.0
@@ -312,3 +314,60 @@ def test_default_processes_follow_cores_and_memory() -> None:
     assert default_processes(cores=4, available_mb=100) == 1
     assert default_processes(cores=1, available_mb=20_000) == 1
     assert default_processes(cores=3, available_mb=None) == 3          # memory unknown: trust the cores
+
+
+def test_the_balance_deals_connections_to_the_least_loaded_live_process() -> None:
+    balance = ConnectionBalance(3)
+    assert balance.may_accept(0, 5, now=100.0)                 # alone so far: accept
+    assert balance.may_accept(1, 4, now=100.0)
+    assert not balance.may_accept(0, 5, now=100.1)             # slot 1 holds fewer
+    assert balance.may_accept(2, 4, now=100.1)                 # ties accept (one of them wins)
+    assert balance.may_accept(0, 5, now=103.0)                 # the others went silent: not waited for
+    balance.reset(2)                                           # died: its replacement starts at 0
+    assert balance.counts() == [5, 4, 0]
+    assert balance.may_accept(1, 4, now=103.0)                 # fewer than slot 0; slot 2 not started
+    assert balance.may_accept(2, 2, now=103.1)                 # the replacement reports in
+    assert not balance.may_accept(1, 4, now=103.2)             # ...and takes the next connections
+
+
+def _connections_per_process(port: int, pids: set[int]) -> dict[int, int]:
+    """Established connections to ``port`` held by each of ``pids`` (from /proc: socket inodes)."""
+    inodes = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "01":
+                    inodes[cols[9]] = True
+    held = {}
+    for pid in pids:
+        count = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                link = os.readlink(fd)
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    count += 1
+        held[pid] = count
+    return held
+
+
+def test_a_burst_of_connections_is_split_evenly_between_the_processes(site, tmp_path: Path) -> None:
+    """wrk and browsers open their keep-alive connections at once; without the balance, the first
+    process to wake took 11 of 16, or all of them, and the other core idled."""
+    settings, _ = site
+    port = free_port()
+    server = Server("--index", settings.index_dir, "--port", str(port), "--processes", "2", cwd=tmp_path)
+    clients = []
+    try:
+        server.started()
+        kids = children(server.proc.pid)
+        for _ in range(12):
+            clients.append(socket.create_connection(("127.0.0.1", port)))
+        wait_for(lambda: sum(_connections_per_process(port, kids).values()) == 12, "all 12 connections accepted")
+        held = sorted(_connections_per_process(port, kids).values())
+        assert held[1] - held[0] <= 2, held
+    finally:
+        for c in clients:
+            c.close()
+        code = server.finish()
+    assert code == 0, server.err

@@ -8,8 +8,8 @@ tables, the index's document tables) and freezes the garbage collector's view of
 forks: the children share those pages copy-on-write instead of loading a private copy each.
 Index files are read with positional reads (``search/store.py``: PositionalFile), so processes that
 inherited the parent's open files never move each other's file offsets. Each child runs
-waitress with ``threads`` threads on the inherited socket (the kernel hands each connection to
-one of them) and refreshes the engine per request, so a reindex made anywhere shows up in all
+waitress with ``threads`` threads on the inherited socket, taking its share of the connections
+(balance.py: left to the kernel, one process took most of a burst), and refreshes the engine per request, so a reindex made anywhere shows up in all
 of them. The parent only supervises: it restarts a child that dies (with back-off), stops them
 all on Ctrl-C or SIGTERM, and children die with it (``PR_SET_PDEATHSIG``).
 
@@ -42,6 +42,7 @@ from search import Settings, SouError
 from search.errors import ConfigError
 
 from . import close_app, create_app
+from .balance import ConnectionBalance
 from .holder import holder
 
 log = logging.getLogger("sou.web")
@@ -149,6 +150,8 @@ def serve(settings: Settings, processes: int | None = None, watch: bool = False,
     """Serve until Ctrl-C or SIGTERM, then return (the caller exits 0)."""
     the_plan = plan(settings, processes, watch)
     sock = bind(the_plan.host, the_plan.port)
+    if the_plan.processes > 1:     # the setting is the server's budget: each process gets its share
+        settings = settings.replace(posting_cache_mb=settings.posting_cache_mb // the_plan.processes)
     logging.basicConfig(format="sou[%(process)d] %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
     try:
@@ -168,8 +171,10 @@ def serve(settings: Settings, processes: int | None = None, watch: bool = False,
         else:
             gc.collect()
             gc.freeze()               # the collector never writes to the shared objects' headers
-            supervisor = Supervisor(lambda: _child(app, sock, the_plan.threads), the_plan.processes,
-                                    on_tick=_StaleEngine(app, settings).check)
+            balance = ConnectionBalance(the_plan.processes)
+            supervisor = Supervisor(lambda slot: _child(app, sock, the_plan.threads, balance, slot),
+                                    the_plan.processes, on_tick=_StaleEngine(app, settings).check,
+                                    on_death=balance.reset)
             supervisor.start()
             watcher = _start_watcher(settings, the_plan, stop, supervisor.fork_guard, echo)
             echo(the_plan.describe(port))
@@ -208,17 +213,21 @@ def _start_watcher(settings: Settings, the_plan: Plan, stop: threading.Event, gu
     return thread
 
 
-def _serve_here(app: Flask, sock: socket.socket, threads: int) -> None:
-    """waitress on the inherited socket in this process, until SIGTERM or Ctrl-C."""
+def _serve_here(app: Flask, sock: socket.socket, threads: int,
+                balance: ConnectionBalance | None = None, slot: int = 0) -> None:
+    """waitress on the inherited socket in this process, until SIGTERM or Ctrl-C; with
+    ``balance``, taking only this process's share of the connections (see balance.py)."""
     def stop(signum, frame) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
     server = waitress.create_server(app, sockets=[sock], threads=threads, ident="sou")
+    if balance is not None:
+        balance.attach(server, slot)
     server.run()        # returns after SystemExit / KeyboardInterrupt, its threads shut down
 
 
-def _child(app: Flask, sock: socket.socket, threads: int) -> None:
+def _child(app: Flask, sock: socket.socket, threads: int, balance: ConnectionBalance, slot: int) -> None:
     """The body of a forked child: serve, then leave with os._exit (never return into the
     parent's code, never run its exit handlers twice)."""
     code = 0
@@ -228,7 +237,7 @@ def _child(app: Flask, sock: socket.socket, threads: int) -> None:
         if not holder(app).is_open:
             with contextlib.suppress(SouError):
                 holder(app).get()
-        _serve_here(app, sock, threads)
+        _serve_here(app, sock, threads, balance, slot)
     except BaseException as exc:  # noqa: BLE001 - one line, then the supervisor restarts us
         if not isinstance(exc, SystemExit | KeyboardInterrupt):
             print(f"sou: server process {os.getpid()} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -253,21 +262,26 @@ def _die_with_parent() -> None:
 
 
 class Supervisor:
-    """Starts ``processes`` children running ``body``, restarts one that dies (waiting 0.5 s,
+    """Starts ``processes`` children running ``body(slot)``, restarts one that dies (waiting 0.5 s,
     then twice as long each time it dies again within ``STABLE_AFTER_S``, at most 30 s), and on
     SIGINT/SIGTERM stops them all (SIGTERM, then SIGKILL after ``STOP_TIMEOUT_S``).
 
     ``fork_guard`` is held around each fork: a thread of this process (the ``--watch``
     watcher) holds it while it writes the index, so no child is forked holding a copy of a
-    half-done write or of a lock."""
+    half-done write or of a lock.
 
-    def __init__(self, body: Callable[[], None], processes: int, on_tick: Callable[[], None] | None = None) -> None:
+    Each child has a slot, 0 to ``processes`` - 1, that its replacement takes over
+    (``on_death(slot)`` is called first), so per-child state shared by the fork stays bounded."""
+
+    def __init__(self, body: Callable[[int], None], processes: int, on_tick: Callable[[], None] | None = None,
+                 on_death: Callable[[int], None] | None = None) -> None:
         self.body = body
         self.processes = processes
         self.on_tick = on_tick
+        self.on_death = on_death
         self.fork_guard = threading.Lock()
-        self.children: dict[int, float] = {}        # pid -> start time
-        self._due: list[float] = []                 # restart times of children that died
+        self.children: dict[int, tuple[float, int]] = {}    # pid -> (start time, slot)
+        self._due: list[tuple[float, int]] = []             # (restart time, slot) of children that died
         self._backoff = RESTART_BACKOFF_S[0]
         self._stopping = 0
         self._previous: dict = {}
@@ -275,10 +289,10 @@ class Supervisor:
     def start(self) -> None:
         """Start the children; from here on SIGINT/SIGTERM mean "stop them all"."""
         self._previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        for _ in range(self.processes):
-            self._spawn()
+        for slot in range(self.processes):
+            self._spawn(slot)
 
-    def _spawn(self) -> None:
+    def _spawn(self, slot: int) -> None:
         signals = {signal.SIGINT, signal.SIGTERM}
         with self.fork_guard:
             old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
@@ -289,16 +303,16 @@ class Supervisor:
             except OSError as exc:
                 signal.pthread_sigmask(signal.SIG_SETMASK, old)
                 log.error("cannot start a server process: %s", exc)
-                self._due.append(time.monotonic() + RESTART_BACKOFF_S[1])
+                self._due.append((time.monotonic() + RESTART_BACKOFF_S[1], slot))
                 return
             if pid == 0:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.pthread_sigmask(signal.SIG_SETMASK, old)
-                self.body()
+                self.body(slot)
                 os._exit(0)      # body never returns; this is a belt for the braces
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
-        self.children[pid] = time.monotonic()
+        self.children[pid] = (time.monotonic(), slot)
 
     def _on_signal(self, signum, frame) -> None:
         self._stopping = signum
@@ -309,9 +323,9 @@ class Supervisor:
             while not self._stopping:
                 self._reap()
                 now = time.monotonic()
-                for when in [t for t in self._due if t <= now]:
-                    self._due.remove(when)
-                    self._spawn()
+                for due in [d for d in self._due if d[0] <= now]:
+                    self._due.remove(due)
+                    self._spawn(due[1])
                 if self.on_tick is not None:
                     self.on_tick()
                 time.sleep(0.2)
@@ -319,7 +333,7 @@ class Supervisor:
             self.stop()
 
     def _reap(self) -> None:
-        for pid, started in list(self.children.items()):
+        for pid, (started, slot) in list(self.children.items()):
             try:
                 done, status = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
@@ -327,13 +341,15 @@ class Supervisor:
             if not done:
                 continue
             del self.children[pid]
+            if self.on_death is not None:
+                self.on_death(slot)
             if self._stopping:
                 continue
             lived = time.monotonic() - started
             self._backoff = RESTART_BACKOFF_S[0] if lived > STABLE_AFTER_S else min(self._backoff * 2, RESTART_BACKOFF_S[1])
             wait = RESTART_BACKOFF_S[0] if lived > STABLE_AFTER_S else self._backoff
             log.warning("server process %d %s; restarting it in %.1f s", pid, _exit_reason(status), wait)
-            self._due.append(time.monotonic() + wait)
+            self._due.append((time.monotonic() + wait, slot))
 
     def stop(self) -> None:
         """SIGTERM every child, wait for them, SIGKILL the ones that do not stop in time."""
