@@ -209,6 +209,12 @@ class RawPostings:
     def nbytes(self) -> int:
         return self.ids.nbytes + self.weights.nbytes + self.raw_size
 
+    def positional_view(self, weights: np.ndarray) -> RawPostings:
+        """These postings for decoding positions only: no document numbers, and ``weights``
+        (the same frequencies, e.g. a slice of a longer array) instead of their own, so a cache
+        that keeps both does not hold the decoded arrays twice."""
+        return RawPostings(_NO_IDS, weights, self.raw, self.positions_at)
+
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
         """(positions per posting, every posting's positions in posting order)."""
         tfs = self.weights.astype(np.int64)
@@ -220,6 +226,7 @@ class RawPostings:
         return tfs, running - np.repeat(running[starts] - deltas[starts], tfs)
 
 
+_NO_IDS = np.zeros(0, dtype=np.int64)
 _SHIFTS = np.array([0, 2, 4, 6], dtype=np.uint8)
 
 
@@ -272,10 +279,20 @@ def blocked_list(blocks: list[tuple[int, int, bytes]]) -> bytes:
 class BlockedPostings(RawPostings):
     """The postings of a blocked list: its blocks' postings end to end."""
 
-    def __init__(self, blocks: list[RawPostings]) -> None:
-        super().__init__(np.concatenate([b.ids for b in blocks]), np.concatenate([b.weights for b in blocks]),
+    def __init__(self, blocks: list[RawPostings], ids: np.ndarray | None = None,
+                 weights: np.ndarray | None = None) -> None:
+        super().__init__(np.concatenate([b.ids for b in blocks]) if ids is None else ids,
+                         np.concatenate([b.weights for b in blocks]) if weights is None else weights,
                          b"", 0 if blocks[0].has_positions else -1)
         object.__setattr__(self, "blocks", blocks)
+
+    def positional_view(self, weights: np.ndarray) -> RawPostings:
+        views, at = [], 0
+        for block in self.blocks:
+            n = len(block.weights)
+            views.append(block.positional_view(weights[at:at + n]))
+            at += n
+        return BlockedPostings(views, _NO_IDS, weights)
 
     @property
     def raw_size(self) -> int:
