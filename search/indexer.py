@@ -16,7 +16,7 @@ import stat
 import time
 from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -267,6 +267,7 @@ class _Shard:
     indexed: list[str]
     skipped: list[Skipped]
     warnings: list[str]
+    words: WordCounts = field(default_factory=WordCounts)     # for the pinyin vocabulary
 
 
 _COUNTER = None
@@ -287,7 +288,7 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: Buil
     storage = FileStorage(index_dir)
     ix = storage.open_index(name)
     shard = _Shard([], [], [], [])
-    writer = PoolWriter(ix)
+    writer = PoolWriter(ix, on_terms=shard.words.add_terms)
     added = 0
     for source in sources:
         status, payload, warnings = job.prepare(source)
@@ -307,6 +308,7 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: Buil
     # merges them when the segment is written, so memory stays bounded without small segments.
     # Whoosh names one temp folder per index, shared by every worker's writer: the parent
     # removes it once all of them are done (see _full), never a worker.
+    shard.words.documents = added
     if added:
         shard.segments.append(writer._finalize_segment())
     else:
@@ -365,8 +367,9 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, job: Bui
     ))
     with _phase(summary, "pinyin"):
         if settings.pinyin:
-            with ix.reader() as reader:
-                counts = WordCounts.of_index(reader)
+            counts = WordCounts()
+            for s in shards:
+                counts.merge(s.words)
             _write_pinyin(store, name, settings, counts, update=False)
     store.remove_other_indexes(keep=name)
     summary.documents = len(ids)

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import shutil
 import struct
 import tempfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +38,8 @@ STRING_BASE = 0x110000              # ids below this are Unicode code points (n-
 _TUPLE_OVERHEAD = 150               # a (term, doc, value) tuple of ints in a list
 BATCH_OCCURRENCES = 100_000         # postings (or positions) encoded at once: bounds memory
 _LENGTHS = struct.Struct("!ii")
+#: (field name, a batch of its terms as written (bytes, in order), their document frequencies)
+TermsObserver = Callable[[str, list[bytes], np.ndarray], None]
 
 
 @dataclass
@@ -163,9 +167,11 @@ class PostingPool:
     """The postings of one segment. ``add_*`` take one document's terms; ``write`` writes the
     segment's terms and postings files."""
 
-    def __init__(self, schema, budget_bytes: int = 48 * 1024 * 1024, tempdir: str | None = None) -> None:
+    def __init__(self, schema, budget_bytes: int = 48 * 1024 * 1024, tempdir: str | None = None,
+                 on_terms: TermsObserver | None = None) -> None:
         self.schema = schema
         self.budget = budget_bytes
+        self.on_terms = on_terms    # told each batch of terms written, with their document frequencies
         self.fields: dict[str, FieldPool] = {}
         self._tempdir = tempdir
         self._folder: str | None = None
@@ -251,7 +257,8 @@ class PostingPool:
                 continue
             fieldwriter.start_field(name, self.schema[name])
             prefix = pack_ushort(fieldwriter._fieldid)
-            _write_field(pool, postfile, terms_out, prefix)
+            observe = functools.partial(self.on_terms, name) if self.on_terms is not None else None
+            _write_field(pool, postfile, terms_out, prefix, observe)
             fieldwriter.finish_field()
             for run in pool.runs:
                 run.remove()
@@ -265,7 +272,8 @@ class PostingPool:
             self._folder = None
 
 
-def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix: bytes) -> None:
+def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix: bytes,
+                 observe: Callable[[list[bytes], np.ndarray], None] | None = None) -> None:
     """Merge the field's runs in term order, a batch of terms at a time, in bounded memory:
     (1) rank the terms by their bytes and count each term's occurrences, (2) rewrite each run
     sorted by rank and note where each batch starts in it, (3) read each batch's slice of every
@@ -315,6 +323,8 @@ def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix:
         postfile.write(encoded.blob)
         written = texts[lo:hi]
         terms_out.add_many([prefix + t for t in written], encoded.terminfo_bytes(base), TERMINFO_DTYPE.itemsize)
+        if observe is not None:
+            observe(written, encoded.df)
 
 
 def _postings(ranks: np.ndarray, docs: np.ndarray, values: np.ndarray, positional: bool):

@@ -17,7 +17,7 @@ from whoosh.writing import SegmentWriter
 from .codec import SouCodec
 from .doctable import FactsWriter, SegmentFacts
 from .errors import IndexLocked
-from .pool import PostingPool
+from .pool import PostingPool, TermsObserver
 from .schema import PreAnalyzed
 
 POOL_BUDGET = 12 * 1024 * 1024     # bytes of posting arrays a writer holds before spilling a run
@@ -26,10 +26,10 @@ POOL_BUDGET = 12 * 1024 * 1024     # bytes of posting arrays a writer holds befo
 class PoolWriter(SegmentWriter):
     """A segment writer whose postings go to a PostingPool."""
 
-    def __init__(self, ix, *, budget: int = POOL_BUDGET, **kwargs: Any) -> None:
+    def __init__(self, ix, *, budget: int = POOL_BUDGET, on_terms: TermsObserver | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("_lk", False)
         super().__init__(ix, codec=SouCodec(), compound=False, **kwargs)
-        self.pool = PostingPool(self.schema, budget, tempdir=ix.storage.folder)
+        self.pool = PostingPool(self.schema, budget, tempdir=ix.storage.folder, on_terms=on_terms)
         self.facts = FactsWriter()
 
     def add_document(self, **fields) -> None:

@@ -136,3 +136,22 @@ def test_a_reopen_after_a_save_reads_the_new_pinyin_words_and_leaves_the_old_voc
         assert after is not before and "xinnian" in after.full
         assert "xinnian" not in before.full                 # a snapshot still in use keeps its own
         assert [h.title.text for h in engine.search(SearchRequest(q="xinnian")).hits] == ["新年直播"]
+
+
+def test_the_vocabulary_is_the_same_whichever_worker_counted_a_word(tmp_path: Path, jieba_cache: Path) -> None:
+    """A full build counts words in its workers, each over its own share of the articles: one
+    worker or two must give the same readings, ties included (six words read "qj", one article
+    each, which the two workers split between them)."""
+    root = tmp_path / "posts"
+    for i, word in enumerate(["全景", "前景", "期间", "七家", "抢劫", "桥接"]):
+        write_article(root, f"qj{i}.md", f"{word}的故事", "一段同样长度的正文。")
+    for i in range(150):
+        write_article(root, f"filler{i:03}.md", f"Release notes {i}", f"Version {i} fixes a crash on start.")
+    built = {}
+    for workers in (1, 2):
+        settings = Settings(index_dir=str(tmp_path / f"index-{workers}"), cache_dir=str(jieba_cache), workers=workers)
+        reindex(settings, root)
+        with Engine.open(settings) as engine:
+            built[workers] = (engine.pinyin.full, engine.pinyin.initials)
+    assert [w for w, _ in built[2][1]["qj"]] == sorted(["全景", "前景", "期间", "七家", "抢劫", "桥接"])
+    assert built[1] == built[2]
