@@ -32,7 +32,7 @@ from whoosh import fields
 from whoosh.filedb import filetables
 from whoosh.system import pack_ushort
 
-from .codec import TERMINFO_DTYPE, EncodedLists, blocked_list, encode_lists, tfs_of_values
+from .codec import EncodedLists, blocked_list, encode_lists, tfs_of_values
 
 STRING_BASE = 0x110000              # ids below this are Unicode code points (n-gram characters)
 _TUPLE_OVERHEAD = 150               # a (term, doc, value) tuple of ints in a list
@@ -322,7 +322,7 @@ def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix:
         base = postfile.tell()
         postfile.write(encoded.blob)
         written = texts[lo:hi]
-        terms_out.add_many([prefix + t for t in written], encoded.terminfo_bytes(base), TERMINFO_DTYPE.itemsize)
+        terms_out.add_many([prefix + t for t in written], *encoded.terminfo_bytes(base))
         if observe is not None:
             observe(written, encoded.df)
 
@@ -450,9 +450,10 @@ class BatchTermsWriter(filetables.OrderedHashWriter):
         return new
 
     def add(self, key: bytes, value: bytes) -> None:
-        self.add_many([key], value, len(value))
+        self.add_many([key], value, np.array([len(value)]))
 
-    def add_many(self, keys: list[bytes], values: bytes, itemsize: int) -> None:
+    def add_many(self, keys: list[bytes], values: bytes, ends: np.ndarray) -> None:
+        """Keys in increasing order; key i's value is ``values[ends[i - 1]:ends[i]]``."""
         if not keys:
             return
         if keys[0] <= self.lastkey:
@@ -462,13 +463,14 @@ class BatchTermsWriter(filetables.OrderedHashWriter):
         positions = np.empty(len(keys), dtype=np.int64)
         at = start
         pack = _LENGTHS.pack
-        for i, key in enumerate(keys):
-            value = values[i * itemsize:(i + 1) * itemsize]
-            records.append(pack(len(key), itemsize))
+        begin = 0
+        for i, (key, end) in enumerate(zip(keys, ends.tolist(), strict=True)):
+            records.append(pack(len(key), end - begin))
             records.append(key)
-            records.append(value)
+            records.append(values[begin:end])
             positions[i] = at
-            at += 8 + len(key) + itemsize
+            at += 8 + len(key) + end - begin
+            begin = end
         self.dbfile.write(b"".join(records))
         self._hashes.append(np.array([zlib.crc32(k) & 0xFFFFFFFF for k in keys], dtype=np.int64))
         self._positions.append(positions)

@@ -22,7 +22,7 @@ from whoosh.formats import Positions
 from .analysis import ngram_analyzer, word_analyzer
 from .codec import SouCodec, pack_ints, unpack_ints  # noqa: F401 - SouCodec: older segments pickled it from here
 
-SCHEMA_VERSION = 6     # 6: compact postings (codec.py), document facts per segment, stored link fields
+SCHEMA_VERSION = 7     # 6: compact postings (codec.py), document facts per segment, stored link fields; 7: varint term infos
 
 # Each n-gram field is the character sequence of one word field's text: a word of that field
 # is a run of its characters in a row.

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search import SearchRequest, Settings, analysis
-from search.codec import decode_list, encode_lists, read_postings
+from search.codec import EncodedLists, SouTermInfo, decode_list, encode_lists, read_postings
 from search.engine import Engine
 from search.indexer import reindex
 from search.query import parse
@@ -94,6 +94,27 @@ def test_posting_lists_round_trip_through_the_encoder(terms, positional):
             counts, places = got.positions()
             assert counts.tolist() == [len(r[2]) for r in rows]
             assert places.tolist() == [p for r in rows for p in r[2]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 2**32), st.integers(0, 2**32 - 1), st.integers(1, 2**40),
+                          st.integers(1, 2**31), st.integers(0, 2**50)), min_size=1, max_size=30))
+def test_term_infos_round_trip_in_a_few_bytes(rows):
+    """The terms file's entries (document frequency, first id, total frequency, list length and
+    offset, as varints) read back exactly, one by one as Whoosh looks them up, whatever their
+    size (offsets past 4 GB included); a rare word's entry takes a few bytes, not 24."""
+    encoded = EncodedLists(b"", np.array([r[4] for r in rows]), np.array([r[3] for r in rows]),
+                           np.array([r[0] for r in rows]), np.array([float(r[2]) for r in rows]),
+                           np.zeros(len(rows)), np.array([r[1] for r in rows]), np.zeros(len(rows)))
+    blob, ends = encoded.terminfo_bytes(base=0)
+    starts = [0, *ends.tolist()[:-1]]
+    for row, a, b in zip(rows, starts, ends.tolist(), strict=True):
+        info = SouTermInfo.from_bytes(blob[a:b])
+        assert (info.doc_frequency(), info.min_id(), info.weight(), info.extent()) == (row[0], row[1], row[2], (row[4], row[3]))
+        assert SouTermInfo.from_bytes(info.to_bytes()).extent() == (row[4], row[3])
+    rare = EncodedLists(b"", np.array([70_000_000]), np.array([3]), np.array([1]), np.array([1.0]),
+                        np.ones(1), np.array([40_000]), np.array([40_000]))
+    assert len(rare.terminfo_bytes(base=0)[0]) == 10      # 1 + 3 + 1 + 1 + 4 bytes
 
 
 @pytest.fixture(scope="module")
