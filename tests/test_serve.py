@@ -30,7 +30,7 @@ from helpers import EXAMPLES, write_article
 from search.cli import main
 from search.indexer import reindex
 from web.balance import ConnectionBalance
-from web.server import default_processes
+from web.server import default_processes, limit_malloc_arenas
 
 WAIT_S = 90.0
 
@@ -371,3 +371,11 @@ def test_a_burst_of_connections_is_split_evenly_between_the_processes(site, tmp_
             c.close()
         code = server.finish()
     assert code == 0, server.err
+
+
+def test_malloc_arenas_are_capped_unless_the_user_chose(monkeypatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas(2) is False                     # the user's setting wins
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    glibc = sys.platform.startswith("linux") and os.confstr("CS_GNU_LIBC_VERSION") is not None
+    assert limit_malloc_arenas(8) is glibc                     # 8: what glibc allows per core anyway
