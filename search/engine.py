@@ -18,13 +18,14 @@ from typing import Any
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.index import EmptyIndexError
 
 from . import filters, highlight, permalink, ranking, requests
 from .articles import excerpt_of
 from .config import Settings
 from .coverage import coverage
 from .doctable import DocTable
-from .errors import IndexMissing, NotFound, QueryError
+from .errors import IndexMissing, IndexOutdated, NotFound, QueryError
 from .gate import FairGate
 from .models import FACET_LABELS, ArticleDetail, FacetValue, Hit, Marked, SearchRequest, SearchResults
 from .pinyin import PinyinVocabulary, VocabularyLoader
@@ -93,7 +94,21 @@ class Engine:
         return tuple(out)
 
     def _open_snapshot(self) -> Snapshot:
-        meta, ix = self.store.open()
+        """The index version ``sou.json`` names now. A full rebuild deletes the version it
+        replaced right after naming the new one: an open that started on the old one can find
+        its files gone half-way (a 503 under load, one request in ~600). Then it opens the one
+        now named instead; a file missing from the version still named is a real error."""
+        for attempt in range(5):
+            meta, ix = self.store.open()
+            try:
+                return self._open_version(meta, ix)
+            except (IndexOutdated, FileNotFoundError, EmptyIndexError):
+                now = self.store.read_meta()
+                if attempt == 4 or now is None or now.index_name == meta.index_name:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _open_version(self, meta, ix) -> Snapshot:
         searcher = ix.searcher()
         try:
             table = DocTable.load(searcher, self.analyzer)

@@ -506,3 +506,30 @@ def test_tags_that_differ_only_in_script_are_one_facet_value(tmp_path, settings_
             picked = search(eng, "", filters={"tag": [spelling]})
             assert {h.id for h in picked.hits} == {"a.md", "b.md", "c.md", "d.md"}
             assert [v for v in picked.facets["tags"] if v.selected] == [FacetValue("香港独立", 4, True)]
+
+
+def test_a_refresh_that_races_a_full_rebuild_opens_the_new_version(settings_factory, tmp_path: Path) -> None:
+    """A full rebuild deletes the version it replaced right after naming the new one; a refresh
+    that began opening the old one finds its files gone half-way and must open the new one
+    (under load this was one 503 in ~600 requests)."""
+    root = tmp_path / "posts"
+    write_article(root, "a.md", "颱風山竹襲港", "天文台懸掛十號風球。")
+    settings = settings_factory(workers=1)
+    reindex(settings, root)
+    engine = Engine.open(settings)
+    try:
+        write_article(root, "b.md", "颱風過後清理塌樹", "市民清晨上班，路上滿是塌樹。")
+        reindex(settings, root)                       # a new version for the refresh to open...
+        real = engine._open_version
+        raced = []
+
+        def racing(meta, ix):
+            if not raced:                 # ...replaced by a rebuild while it opens it
+                raced.append(reindex(settings, root, full=True))
+            return real(meta, ix)
+
+        engine._open_version = racing
+        assert engine.refresh()
+        assert raced and engine.search(SearchRequest(q="颱風")).total == 2
+    finally:
+        engine.close()
