@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 import signal
 import stat
+import threading
 import time
 from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
@@ -43,6 +44,7 @@ from .config import Settings
 from .errors import ArticleError, IndexOutdated, IndexUnwritable, SouError
 from .models import Article, ReindexSummary, Skipped
 from .pinyin import PinyinVocabulary, WordCounts, chars_path, delta_path, vocabulary_path
+from .pinyin import preload as pinyin_preload
 from .schema import SCHEMA_VERSION, PreAnalyzed, build_schema
 from .store import IndexMeta, IndexStore, analyzer_config, index_analyzer, now_iso
 from .writer import PoolWriter, cancel_writer, open_writer
@@ -339,7 +341,8 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, job: Bui
             if workers == 1:
                 shards = [_build_shard(str(store.dir), name, sources, job)]
             else:
-                shards = _build_parallel(store, name, sources, settings, workers, progress)
+                shards = _build_parallel(store, name, sources, settings, workers, progress,
+                                         meanwhile=pinyin_preload if settings.pinyin else None)
         with _phase(summary, "commit"):
             writer = ix.writer(timeout=settings.lock_timeout)
             writer._close_segment()
@@ -376,7 +379,10 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, job: Bui
 
 
 def _build_parallel(store: IndexStore, name: str, sources: list[SourceFile], settings: Settings,
-                    workers: int, progress: Progress | None) -> list[_Shard]:
+                    workers: int, progress: Progress | None,
+                    meanwhile: Callable[[], None] | None = None) -> list[_Shard]:
+    """The shards built by ``workers`` processes; ``meanwhile`` runs in a thread of this process
+    while they work (started after the fork: a thread must never be forked mid-import)."""
     # Load the dictionary before forking: the workers inherit it (rjieba's lives in Rust memory,
     # so the pages stay shared) instead of each loading and holding its own copy; and keep the
     # collector off the objects they inherit, so it does not copy the pages it would touch.
@@ -385,6 +391,8 @@ def _build_parallel(store: IndexStore, name: str, sources: list[SourceFile], set
     ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
     counter = ctx.Value("i", 0)
     pool = ctx.Pool(workers, initializer=_init_builder, initargs=(settings, counter))
+    if meanwhile is not None:
+        threading.Thread(target=meanwhile, name="sou-meanwhile", daemon=True).start()
     try:
         pending = pool.starmap_async(_build_shard, [(str(store.dir), name, shard)
                                                     for shard in _shards(sources, workers)])

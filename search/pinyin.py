@@ -9,6 +9,7 @@ words it knows (so 重庆 is chongqing), else each character's first reading.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import itertools
 import json
@@ -40,6 +41,7 @@ MAX_KEY = 30
 MAX_INITIALS_KEYS = 3
 
 
+@functools.lru_cache(maxsize=4096)     # ~1,500 distinct syllables with tones; a build asks 20k times
 def _tone_free(syllable: str) -> str:
     text = unicodedata.normalize("NFD", syllable)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
@@ -89,6 +91,12 @@ def readings() -> _Readings:
     if _READINGS is None:
         _READINGS = _Readings()
     return _READINGS
+
+
+def preload() -> None:
+    """Import pypinyin's tables now (0.3 s), e.g. in a thread while a build's workers run, so
+    the pinyin step after them does not start with it."""
+    _ = readings().phrases
 
 
 @dataclass
