@@ -323,11 +323,12 @@ def test_the_balance_deals_connections_to_the_least_loaded_live_process() -> Non
     assert not balance.may_accept(0, 5, now=100.1)             # slot 1 holds fewer
     assert balance.may_accept(2, 4, now=100.1)                 # ties accept (one of them wins)
     assert balance.may_accept(0, 5, now=103.0)                 # the others went silent: not waited for
-    balance.reset(2)                                           # died: its replacement starts at 0
+    balance.reset(2)                                           # died: no longer counts
     assert balance.counts() == [5, 4, 0]
-    assert balance.may_accept(1, 4, now=103.0)                 # fewer than slot 0; slot 2 not started
-    assert balance.may_accept(2, 2, now=103.1)                 # the replacement reports in
-    assert not balance.may_accept(1, 4, now=103.2)             # ...and takes the next connections
+    assert balance.may_accept(1, 4, now=103.0)                 # fewer than slot 0; slot 2 is gone
+    balance.starting(2)                                        # its replacement is being forked
+    assert not balance.may_accept(1, 4, now=time.monotonic())  # it holds none: it takes the next ones
+    assert balance.may_accept(2, 0, now=time.monotonic())
 
 
 def _connections_per_process(port: int, pids: set[int]) -> dict[int, int]:

@@ -10,7 +10,9 @@ socket while it holds no more than the least loaded live sibling, so a burst is 
 connection at a time.
 
 A child whose counter has not been refreshed for ``STALE_S`` (stopped, hung, or dead and not yet
-restarted) is left out, so it can never stop the others from accepting. A child that is not
+restarted) is left out, so it can never stop the others from accepting; a child being started
+counts as holding none from its fork on (else the first child up took a whole burst before its
+sibling had started). A child that is not
 polling the socket wakes at least every ``LOOP_S`` to look again, which bounds the wait of a
 new connection when the least loaded process changes.
 """
@@ -34,9 +36,14 @@ class ConnectionBalance:
         self._seen = RawArray("d", processes)      # time.monotonic() of the slot's last report
 
     def reset(self, slot: int) -> None:
-        """A child died: its connections died with it (its replacement reports anew)."""
+        """A child died: its connections died with it, and it no longer counts."""
         self._connections[slot] = 0
         self._seen[slot] = 0.0
+
+    def starting(self, slot: int) -> None:
+        """A child is being started in ``slot``: it holds no connections yet, and counts."""
+        self._connections[slot] = 0
+        self._seen[slot] = time.monotonic()
 
     def counts(self) -> list[int]:
         """Connections held per slot, as last reported."""
@@ -55,13 +62,14 @@ class ConnectionBalance:
 
         waitress asks its listening dispatcher ``readable()`` on every turn of its loop, and
         only polls the socket when that is True; the connections it holds are the channels
-        of its map (the listening socket and waitress's wake-up pipe are in it too, the same
-        two in every process)."""
+        of its map beyond those it had before the first (the listening socket and waitress's
+        wake-up pipe)."""
         readable = server.readable
+        base = len(server._map)          # before any connection: the socket and the wake-up pipe
 
         def balanced_readable() -> bool:
             ready = readable()
-            share = self.may_accept(slot, len(server._map), time.monotonic())
+            share = self.may_accept(slot, len(server._map) - base, time.monotonic())
             return ready and share
 
         server.readable = balanced_readable

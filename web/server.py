@@ -193,7 +193,7 @@ def serve(settings: Settings, processes: int | None = None, watch: bool = False,
             balance = ConnectionBalance(the_plan.processes)
             supervisor = Supervisor(lambda slot: _child(app, sock, the_plan.threads, balance, slot),
                                     the_plan.processes, on_tick=_StaleEngine(app, settings).check,
-                                    on_death=balance.reset)
+                                    on_spawn=balance.starting, on_death=balance.reset)
             supervisor.start()
             watcher = _start_watcher(settings, the_plan, stop, supervisor.fork_guard, echo)
             echo(the_plan.describe(port))
@@ -290,13 +290,15 @@ class Supervisor:
     half-done write or of a lock.
 
     Each child has a slot, 0 to ``processes`` - 1, that its replacement takes over
-    (``on_death(slot)`` is called first), so per-child state shared by the fork stays bounded."""
+    (``on_death(slot)`` is called when it dies, ``on_spawn(slot)`` before each fork), so
+    per-child state shared by the fork stays bounded."""
 
     def __init__(self, body: Callable[[int], None], processes: int, on_tick: Callable[[], None] | None = None,
-                 on_death: Callable[[int], None] | None = None) -> None:
+                 on_spawn: Callable[[int], None] | None = None, on_death: Callable[[int], None] | None = None) -> None:
         self.body = body
         self.processes = processes
         self.on_tick = on_tick
+        self.on_spawn = on_spawn
         self.on_death = on_death
         self.fork_guard = threading.Lock()
         self.children: dict[int, tuple[float, int]] = {}    # pid -> (start time, slot)
@@ -313,6 +315,8 @@ class Supervisor:
 
     def _spawn(self, slot: int) -> None:
         signals = {signal.SIGINT, signal.SIGTERM}
+        if self.on_spawn is not None:
+            self.on_spawn(slot)
         with self.fork_guard:
             old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
             try:
