@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,18 @@ hypothesis_settings.load_profile("sou")
 def jieba_cache(tmp_path_factory) -> Path:
     """jieba's dictionary cache lives in a folder of ours, never in /tmp/jieba.cache or ~/.cache."""
     return tmp_path_factory.mktemp("jieba-cache")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ctrl_c_reaches_the_processes_tests_start():
+    """Tests stop the ``sou`` processes they start with SIGINT, as Ctrl-C would. A shell that
+    runs the suite as a background job (``make test &`` in a script, CI wrappers) starts it with
+    SIGINT ignored, children inherit that, and a Python started so never turns SIGINT into
+    KeyboardInterrupt: ``sou watch`` then ran on after its Ctrl-C. A handled signal is reset to
+    the default in a child, so handling it here gives every child the usual Ctrl-C."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
 
 
 @pytest.fixture(scope="session", autouse=True)
