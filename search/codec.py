@@ -20,7 +20,7 @@ one segment) is written as blocks, each encoded like a list of its own: its ``co
 first document and byte length. Encoding memory is then bounded by a block, not by a term.
 
 Each list's term info (``SouTermInfo``, in the segment's terms file) is five LEB128 varints:
-document frequency, first id, total frequency, list length and offset (about 9 bytes for a rare
+document frequency, first id, total frequency, list length and offset (about 10 bytes for a rare
 word, against 24 with fixed widths; terms were half of a 2,000-post slice's index).
 
 Common words have small gaps, so most numbers take one byte: the 49k-post corpus's postings
