@@ -98,15 +98,16 @@ class Engine:
         replaced right after naming the new one: an open that started on the old one can find
         its files gone half-way (a 503 under load, one request in ~600). Then it opens the one
         now named instead; a file missing from the version still named is a real error."""
-        for attempt in range(5):
+        retries = 4
+        while True:
             meta, ix = self.store.open()
             try:
                 return self._open_version(meta, ix)
             except (IndexOutdated, FileNotFoundError, EmptyIndexError):
                 now = self.store.read_meta()
-                if attempt == 4 or now is None or now.index_name == meta.index_name:
+                if not retries or now is None or now.index_name == meta.index_name:
                     raise
-        raise AssertionError("unreachable")
+                retries -= 1
 
     def _open_version(self, meta, ix) -> Snapshot:
         searcher = ix.searcher()

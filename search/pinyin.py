@@ -402,6 +402,11 @@ class PinyinVocabulary:
         return None
 
 
+def _is_han_char(term: str) -> bool:
+    """A single CJK Unified Ideograph: the characters that get a reading."""
+    return len(term) == 1 and "\u4e00" <= term <= "\u9fff"
+
+
 def _add(table: dict[str, list[tuple[str, int]]], key: str, word: str, weight: int) -> None:
     """Keep the 8 heaviest words per key (ties by the word, so the vocabulary does not depend on
     the order the build's workers counted in); a word seen again adds to its weight."""
@@ -433,7 +438,7 @@ class WordCounts:
         for term in body_terms:
             if _HAN_WORD_RE.match(term):
                 self.bodies[term] = self.bodies.get(term, 0) + 1
-        self.chars.update(c for c in char_terms if len(c) == 1 and "\u4e00" <= c <= "\u9fff")
+        self.chars.update(c for c in char_terms if _is_han_char(c))
 
     def add_terms(self, fieldname: str, terms: list[bytes], dfs) -> None:
         """Words of a segment as its build writes them (``pool.TermsObserver``): a full build
@@ -448,8 +453,7 @@ class WordCounts:
                 if _HAN_WORD_RE.match(word):
                     target[word] = target.get(word, 0) + df
         elif fieldname in ("ngram", "title_ngram"):      # a character only ever in titles too
-            self.chars.update(c for c in (raw.decode("utf-8") for raw in terms)
-                              if len(c) == 1 and "\u4e00" <= c <= "\u9fff")
+            self.chars.update(c for c in (raw.decode("utf-8") for raw in terms) if _is_han_char(c))
 
     def merge(self, other: WordCounts) -> None:
         for mine, theirs in ((self.titles, other.titles), (self.bodies, other.bodies)):

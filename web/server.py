@@ -9,8 +9,8 @@ forks: the children share those pages copy-on-write instead of loading a private
 Index files are read with positional reads (``search/store.py``: PositionalFile), so processes that
 inherited the parent's open files never move each other's file offsets. Each child runs
 waitress with ``threads`` threads on the inherited socket, taking its share of the connections
-(balance.py: left to the kernel, one process took most of a burst), and refreshes the engine per request, so a reindex made anywhere shows up in all
-of them. The parent only supervises: it restarts a child that dies (with back-off), stops them
+(balance.py: left to the kernel, one process took most of a burst), and refreshes the engine
+per request, so a reindex made anywhere shows up in all of them. The parent only supervises: it restarts a child that dies (with back-off), stops them
 all on Ctrl-C or SIGTERM, and children die with it (``PR_SET_PDEATHSIG``).
 
 With no index yet the server still starts, answers 503 with the command to run, and picks the
