@@ -210,6 +210,25 @@ class Analyzer:
         offsets.append(len(text))
         return folded, offsets
 
+    @functools.cached_property
+    def _sources(self) -> dict[int, str]:
+        """Folded code point -> every Basic Multilingual Plane character that folds to it alone."""
+        ones = np.flatnonzero(self._sizes == 1)
+        targets = self._single[ones]
+        order = np.argsort(targets, kind="stable")
+        ones, targets = ones[order], targets[order]
+        cuts = np.flatnonzero(np.diff(targets)) + 1
+        return {int(group_targets[0]): "".join(map(chr, group.tolist()))
+                for group, group_targets in zip(np.split(ones, cuts), np.split(targets, cuts), strict=True)}
+
+    def sources(self, ch: str) -> str:
+        """Every character that folds to ``ch`` alone (``ch`` itself when it folds to itself):
+        what a search of UNFOLDED text must accept to find the folded ``ch``."""
+        code = ord(ch)
+        if code > 0xFFFF:
+            return ch
+        return self._sources.get(code, "")
+
     def fold(self, text: str) -> str:
         """Normalised form only (for keys, dictionary look-ups, pinyin): ``normalize`` without
         the offset map, which a text holding a character that folds to two costs to build."""

@@ -50,10 +50,19 @@ def test_full_width_text_maps_back_to_the_original_characters():
     assert [text[a:b] for a, b in exact_ranges(text, ["covid-19疫苗"])] == ["ＣＯＶＩＤ－１９ 疫苗"]
 
 
-_ALPHABET = st.sampled_from(list("香港電台记者，。 「」abc AB-1２ＣＤ\n　、") + ["臺", "裡", "着"])
+# "…" and "︰" fold to dots and the zero-width space to nothing (searched like punctuation);
+# "ﬁ" folds to two letters (the text is folded and squeezed instead).
+_ALPHABET = st.sampled_from(list("香港電台记者，。 「」abc AB-1２ＣＤ\n　、…︰\u200bﬁ") + ["臺", "裡", "着"])
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(_ALPHABET, max_size=60), st.lists(st.text(_ALPHABET, min_size=1, max_size=4), max_size=3))
 def test_fast_highlights_equal_the_per_character_version(text, needles):
     assert exact_ranges(text, needles) == _reference(text, needles)
+
+
+def test_characters_that_fold_to_punctuation_or_nothing_sit_between_a_phrase():
+    text = "記者……香港\u200b電台報道：ﬁnal"
+    assert [text[a:b] for a, b in exact_ranges(text, ["記者香港電台"])] == ["記者……香港\u200b電台"]
+    assert [text[a:b] for a, b in exact_ranges(text, ["final"])] == ["ﬁnal"]
+    assert exact_ranges("x\u200bapple", ["apple"]) == []          # still inside the word "xapple"
