@@ -296,7 +296,7 @@ def test_the_posting_cache_gives_back_what_it_charged() -> None:
 def _uncharged_bytes(item: TermPostings) -> int:
     """Bytes an entry keeps alive beyond its charge: arrays of its segments that are not views
     of its own (the charge counts its arrays, its positions and the segments' encoded bytes)."""
-    own = [item.ids, item.weights, *(item._positions or ())]
+    own = [item.ids, item.weights] + ([] if item._positions is None else [item._positions])
     return sum(a.nbytes for seg in item.segments for a in (seg.ids, seg.weights)
                if not any(np.shares_memory(a, o) for o in own))
 
@@ -311,6 +311,17 @@ def test_a_cached_posting_list_holds_no_uncharged_copies(engine) -> None:
             assert len(item.ids) > 0 and item.segments, word
             item.positions()
             assert _uncharged_bytes(item) == 0, word
+
+
+def test_a_decoded_phrase_word_keeps_its_positions_in_16_bits_and_not_the_bytes_they_came_from(engine) -> None:
+    """Per posting 4 bytes of document number, 4 of frequency and 2 per position: the cache
+    holds 2.3 times as many lists as when it kept 64-bit arrays beside the encoded bytes."""
+    with engine.snapshots.use() as snap:
+        item = snap.collection.postings("ngram", engine.analyzer.fold("港"))
+        counts, places = item.positions()
+        assert len(item.ids) > 1 and item.segments == []
+        assert places.dtype == np.uint16 and counts.tolist() == item.weights.astype(int).tolist()
+        assert item.nbytes == 8 * len(item.ids) + 2 * int(item.weights.sum()) + 200
 
 
 # -- 5. one analyzer per index -----------------------------------------------------------------
