@@ -331,7 +331,9 @@ class Evaluator:
         fieldobj = self.c.schema[fieldname]
         if not fieldobj.scorable:
             return postings, postings.weights
-        df = self.c.searcher.doc_frequency(fieldname, fieldobj.to_bytes(text))
+        # Each segment's list holds exactly its term info's document frequency (deleted
+        # documents too), so this is Whoosh's doc_frequency without a second look-up per segment.
+        df = len(postings.ids)
         idf = math.log(self.c.doc_count_all / (df + 1)) + 1
         lengths = self.c.lengths(fieldname)[postings.ids]
         avg = self.c.average_length(fieldname)
