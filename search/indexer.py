@@ -26,7 +26,7 @@ import numpy as np
 from whoosh import writing
 from whoosh.filedb.filestore import FileStorage
 
-from . import analysis, lifeline
+from . import analysis, lifeline, storedtext
 from .analysis import Analyzer
 from .articles import (
     Discovery,
@@ -118,6 +118,7 @@ class BuildJob:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> BuildJob:
+        storedtext.default_dictionaries(settings.jieba_cache_dir)   # before any fork: workers inherit them
         return cls(zone(settings.timezone), settings.drafts, index_analyzer(settings))
 
     def prepare(self, source: SourceFile) -> Prepared:

@@ -12,11 +12,17 @@ be read back, whatever later versions of jieba or OpenCC would derive.
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import hashlib
+import os
 import pickle
 import struct
+import threading
 import zlib
+from pathlib import Path
 from typing import Any
+
+from .segmenter import default_cache_dir, jieba_dictionary, jieba_entries
 
 DICT_EXT = ".szd"
 DICT_BYTES = 32 * 1024          # the most a zlib preset dictionary uses
@@ -24,14 +30,47 @@ SIMPLIFIED, TRADITIONAL = 1, 2
 _META = struct.Struct("<I")
 
 
-@functools.lru_cache(maxsize=1)
-def default_dictionaries() -> tuple[bytes, bytes]:
+_FORMAT = "1"                    # bump when the derivation below changes
+_derived: tuple[bytes, bytes] | None = None
+_derive_lock = threading.Lock()
+
+
+def default_dictionaries(cache_dir: Path | None = None) -> tuple[bytes, bytes]:
     """(Simplified, Traditional) preset dictionaries: jieba's most frequent words of two or
-    more characters, the most frequent last (deflate reaches the end of a dictionary best)."""
+    more characters, the most frequent last (deflate reaches the end of a dictionary best).
+
+    Derived once per machine and kept in the cache folder (``cache_dir``, else sou's default):
+    reading and sorting jieba's 350k-word list took about a second, which every build worker
+    paid before writing its first document. The indexer loads them before it forks its workers."""
+    global _derived
+    with _derive_lock:
+        if _derived is None:
+            _derived = _cached(cache_dir or default_cache_dir())
+        return _derived
+
+
+def _cached(cache_dir: Path) -> tuple[bytes, bytes]:
     import opencc
 
-    from .segmenter import jieba_entries
+    source = jieba_dictionary()
+    stat = os.stat(source)
+    key = hashlib.sha256(f"{_FORMAT}:{DICT_BYTES}:{source}:{stat.st_size}:{stat.st_mtime_ns}:"
+                         f"{getattr(opencc, '__version__', 'x')}".encode()).hexdigest()[:16]
+    path = cache_dir / f"stored-text-{key}{DICT_EXT}"
+    with contextlib.suppress(OSError, struct.error):
+        simplified, traditional = unpack_dictionaries(path.read_bytes())
+        if 0 < len(simplified) <= DICT_BYTES and 0 < len(traditional) <= DICT_BYTES:
+            return simplified, traditional
+    dictionaries = _derive(opencc)
+    with contextlib.suppress(OSError):       # a read-only cache folder only costs the second
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        partial.write_bytes(pack_dictionaries(dictionaries))
+        os.replace(partial, path)
+    return dictionaries
 
+
+def _derive(opencc) -> tuple[bytes, bytes]:
     ranked = sorted(((freq, word) for word, freq in jieba_entries() if len(word) >= 2), reverse=True)
     words = "".join(w for _, w in reversed(ranked[:10_000]))
     simplified = words.encode("utf-16-le")[-DICT_BYTES:]

@@ -47,3 +47,21 @@ def test_an_index_reads_its_text_with_the_dictionaries_it_saved(tmp_path, jieba_
         hit = engine.search(SearchRequest(q="領養 貓")).hits[0]
         article = engine.article(hit.id)
         assert "貓" in article.body.text and len(article.body.text) > 100
+
+
+def test_the_compression_dictionaries_are_derived_once_and_then_read_from_the_cache_folder(tmp_path, monkeypatch) -> None:
+    """Deriving them reads and sorts jieba's whole word list (about a second, once per build
+    worker before); a damaged cache file is derived again, never trusted."""
+    derived = storedtext._cached(tmp_path)
+    cached = list(tmp_path.glob("stored-text-*.szd"))
+    assert len(cached) == 1 and storedtext.unpack_dictionaries(cached[0].read_bytes()) == derived
+
+    def no_derivation(*args):
+        raise AssertionError("derived again instead of read from the cache")
+
+    monkeypatch.setattr(storedtext, "_derive", no_derivation)
+    assert storedtext._cached(tmp_path) == derived
+    cached[0].write_bytes(b"\x00\x00")                 # truncated by a full disk, say
+    monkeypatch.undo()
+    assert storedtext._cached(tmp_path) == derived
+    assert storedtext.unpack_dictionaries(cached[0].read_bytes()) == derived
