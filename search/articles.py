@@ -506,13 +506,29 @@ def _first_heading(markdown: str) -> tuple[re.Match[str], str] | None:
             continue
         m = _HEADING_RE.match(line)
         if m:
-            text = markdown_to_text(_heading_text(m.group(2))).strip()
+            text = _heading_plain_text(_heading_text(m.group(2)))
             # Re-anchor the match to the whole markdown so the caller can cut it out. (The line
             # used to be compiled as a regex of its own: seconds for a 500 kB heading; issue 5.)
             whole = _LINE_RE.match(markdown, line_match.start())
             return (whole, text) if whole and text else None
         return None
     return None
+
+
+# Heading text made only of characters Markdown leaves alone (CJK, letters, digits, spaces and
+# punctuation without * _ ` [ ] < > & \ ! ~ | # + - =), not opening a list item or a code
+# block, is its own text: most headings (80k of 102k in the two corpora, every one the same as
+# the parser's), and the parser plus the HTML pass took 0.18 ms for each article that has one.
+_PLAIN_HEADING_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u3003\u3008-\u3011"
+                               "\u3014-\u301f\uff01-\uff5e\u2018\u2019\u201c\u201d\u2014\u2026\u00b7"
+                               "A-Za-z0-9 ,.:;?'\"/%()@$^{}]+")
+_BLOCK_START_RE = re.compile(r" {4}|\d{1,9}[.)](?: |$)")
+
+
+def _heading_plain_text(raw: str) -> str:
+    if _PLAIN_HEADING_RE.fullmatch(raw) and not _BLOCK_START_RE.match(raw):
+        return _SPACE_RE.sub(" ", raw).strip()
+    return markdown_to_text(raw).strip()
 
 
 def _heading_text(raw: str) -> str:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from helpers import QUIRKS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.articles import (
     DraftSkipped,
@@ -409,3 +411,16 @@ def test_markdown_renders_like_cmarkgfm_and_frees_what_it_allocates() -> None:
     for _ in range(3000):
         to_html(_LEAK_SAMPLE)
     assert _rss_kb() - before < 8 * 1024, "rendering 3,000 articles kept their memory"
+
+
+_HEADING_CHARS = st.sampled_from(list("香港電台，。「」！：Ab9 .)(*_`[]<>&\\!~|#+-=@/") + ["1. ", "    ", "www.", "&amp;"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_HEADING_CHARS, min_size=1, max_size=12).map("".join))
+def test_a_title_taken_from_the_first_heading_is_its_markdown_text(heading: str) -> None:
+    """Plain headings skip the Markdown parser; whatever the heading holds, the title is the
+    text the parser would give it."""
+    article = parse_bytes(f"# {heading}\n\n正文第一段。\n".encode(), "posts/untitled.md")
+    expected = markdown_to_text(heading.rstrip(" \t#") or heading[:1]).strip()
+    assert article.title == (expected or "untitled")
