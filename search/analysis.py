@@ -212,14 +212,16 @@ class Analyzer:
 
     @functools.cached_property
     def _sources(self) -> dict[int, str]:
-        """Folded code point -> every Basic Multilingual Plane character that folds to it alone."""
+        """Folded code point -> every Basic Multilingual Plane character that folds to it alone,
+        for the 5k or so that other characters fold to (all of them: 9 MB in every process)."""
         ones = np.flatnonzero(self._sizes == 1)
         targets = self._single[ones]
         order = np.argsort(targets, kind="stable")
         ones, targets = ones[order], targets[order]
         cuts = np.flatnonzero(np.diff(targets)) + 1
-        return {int(group_targets[0]): "".join(map(chr, group.tolist()))
-                for group, group_targets in zip(np.split(ones, cuts), np.split(targets, cuts), strict=True)}
+        groups = zip(np.split(ones, cuts), np.split(targets, cuts), strict=True)
+        return {int(target[0]): "".join(map(chr, group.tolist()))
+                for group, target in groups if len(group) > 1 or group[0] != target[0]}
 
     def sources(self, ch: str) -> str:
         """Every character that folds to ``ch`` alone (``ch`` itself when it folds to itself):
@@ -227,7 +229,10 @@ class Analyzer:
         code = ord(ch)
         if code > 0xFFFF:
             return ch
-        return self._sources.get(code, "")
+        found = self._sources.get(code)
+        if found is not None:
+            return found
+        return ch if self._sizes[code] == 1 and self._single[code] == code else ""
 
     def fold(self, text: str) -> str:
         """Normalised form only (for keys, dictionary look-ups, pinyin): ``normalize`` without
