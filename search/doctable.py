@@ -23,6 +23,7 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .analysis import Analyzer
+from .arrays import sorted_unique
 from .errors import IndexOutdated
 from .models import FACET_NAMES
 from .weights import LENGTH_PRIOR_FLOOR, LENGTH_PRIOR_FULL
@@ -297,7 +298,7 @@ def _merge_facets(parts: list[tuple[SegmentFacts, int, int]], name: str, fold: C
         return FacetIndex(np.zeros(0, np.int64), np.zeros(0, np.int64), shown)
     docs, codes = np.concatenate(docs_parts).astype(np.int64), np.concatenate(codes_parts).astype(np.int64)
     if len(code_of) < sum(len(c) for c in spellings):    # a document with two spellings counts once
-        pairs = np.unique(docs * len(code_of) + codes)
+        pairs = sorted_unique(docs * len(code_of) + codes)
         docs, codes = pairs // len(code_of), pairs % len(code_of)
     return FacetIndex(docs, codes, shown)
 

@@ -22,12 +22,12 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from whoosh import writing
 from whoosh.filedb.filestore import FileStorage
 
 from . import analysis, lifeline, storedtext
 from .analysis import Analyzer
+from .arrays import sorted_unique
 from .articles import (
     Discovery,
     DiscoveryProblem,
@@ -647,7 +647,7 @@ def _count_words(counts: WordCounts, doc: dict[str, Any]) -> None:
     for name in ("ngram", "title_ngram"):                # a character only ever in titles too
         grams = doc.get(name)
         if isinstance(grams, PreAnalyzed) and grams.chars is not None:
-            chars.update(chr(c) for c in np.unique(grams.chars).tolist())
+            chars.update(chr(c) for c in sorted_unique(grams.chars).tolist())
     counts.add_document(words("title"), words("meta"), words("body"), chars)
 
 

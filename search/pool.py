@@ -32,6 +32,7 @@ from whoosh import fields
 from whoosh.filedb import filetables
 from whoosh.system import pack_ushort
 
+from .arrays import sorted_unique
 from .codec import EncodedLists, blocked_list, encode_lists, tfs_of_values
 
 STRING_BASE = 0x110000              # ids below this are Unicode code points (n-gram characters)
@@ -278,7 +279,7 @@ def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix:
     (1) rank the terms by their bytes and count each term's occurrences, (2) rewrite each run
     sorted by rank and note where each batch starts in it, (3) read each batch's slice of every
     run, encode it and write it."""
-    used = np.unique(np.concatenate([np.unique(run.load("terms")) for run in pool.runs]))
+    used = sorted_unique(np.concatenate([sorted_unique(run.load("terms")) for run in pool.runs]))
     texts = [pool.term_bytes(t) for t in used.tolist()]
     order = np.argsort(np.array(texts, dtype=object), kind="stable")
     texts = [texts[i] for i in order.tolist()]          # in rank (byte) order

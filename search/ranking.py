@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from .arrays import sorted_unique
 from .doctable import DocTable
 from .weights import FALLBACK_SCALE
 
@@ -65,10 +66,10 @@ def distinct_groups(table: DocTable, ranked: Ranking, limit: int) -> int:
     if not len(ranked):
         return 0
     head = ranked.docs[: limit * 50]
-    found = len(np.unique(table.group_codes[head]))
+    found = len(sorted_unique(table.group_codes[head]))
     if found >= limit or len(head) == len(ranked):
         return min(found, limit)
-    return min(len(np.unique(table.group_codes[ranked.docs])), limit)
+    return min(len(sorted_unique(table.group_codes[ranked.docs])), limit)
 
 
 def prior(table: DocTable, ranked: Ranking, recency_boost: float) -> Ranking:
