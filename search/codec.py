@@ -37,6 +37,7 @@ Whoosh an in-memory ``ListMatcher`` with values in the field format's own encodi
 from __future__ import annotations
 
 import struct
+import threading
 from array import array
 from dataclasses import dataclass
 
@@ -524,9 +525,38 @@ class SouPerDocWriter(W3PerDocWriter):
 
 
 class SouPerDocReader(W3PerDocReader):
-    """Reads stored fields written by SouPerDocWriter, with the segment's own dictionaries."""
+    """Reads stored fields written by SouPerDocWriter, with the segment's own dictionaries.
+
+    Whoosh opens a column's file on its first read. The first reads of a new snapshot come from
+    several requests at once, and Whoosh's check-then-open let each open its own copy: all but
+    the last stored were never closed (a leaked descriptor per refresh, then a ResourceWarning at
+    some later collection). Opening a column is therefore done under a lock; cached reads take none.
+    """
 
     _dictionaries: tuple[bytes, bytes] | None = None
+
+    def __init__(self, storage, segment) -> None:
+        super().__init__(storage, segment)
+        self._open_lock = threading.Lock()
+
+    def column_reader(self, fieldname, column):
+        with self._open_lock:
+            return super().column_reader(fieldname, column)
+
+    def _cached_reader(self, fieldname, column):
+        reader = self._readers.get(fieldname)
+        if reader is not None:
+            return reader
+        with self._open_lock:
+            if fieldname not in self._readers:
+                if not self.has_column(fieldname):
+                    return None
+                self._readers[fieldname] = W3PerDocReader.column_reader(self, fieldname, column)
+            return self._readers[fieldname]
+
+    def close(self) -> None:
+        with self._open_lock:
+            super().close()
 
     def stored_fields(self, docnum: int) -> dict:
         raw = self._cached_reader("_stored", STORED_COLUMN)[docnum]

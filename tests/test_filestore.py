@@ -14,7 +14,7 @@ import pytest
 
 from search import SearchRequest
 from search.engine import Engine
-from search.store import PositionalStorage
+from search.store import IndexStore, PositionalStorage
 
 WORDS = 200_000
 
@@ -108,3 +108,45 @@ def test_an_engine_opened_before_fork_serves_the_same_results_in_the_children(de
     finally:
         engine.close()
     assert (mine, theirs) == (0, [0, 0])
+
+
+def open_index_files(index_dir: str) -> list[str]:
+    """The files of ``index_dir`` this process holds open."""
+    out = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(index_dir + os.sep):
+            out.append(target)
+    return out
+
+
+def first_reads(barrier: threading.Barrier, leaves: list) -> None:
+    barrier.wait()
+    for leaf in leaves:
+        leaf.stored_fields(0)
+        leaf.doc_field_length(0, "body")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to list open files")
+def test_threads_first_reading_a_fresh_segment_leave_no_file_open_after_close(demo_index, demo_settings) -> None:
+    """The first stored-field and length reads of a new snapshot come from several requests at
+    once: each must not open its own copy of a column file that the close then misses (an
+    unclosed file, reported later as a ResourceWarning, and a leaked descriptor per refresh)."""
+    store = IndexStore(demo_settings)
+    index_dir = os.path.realpath(demo_settings.index_dir)
+    before = len(open_index_files(index_dir))
+    for _ in range(40):
+        _, ix = store.open()
+        reader = ix.reader()
+        leaves = [r for r, _ in reader.leaf_readers()]
+        barrier = threading.Barrier(8)
+        threads = [threading.Thread(target=first_reads, args=(barrier, leaves)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        reader.close()
+    assert len(open_index_files(index_dir)) == before
