@@ -155,3 +155,25 @@ def test_the_vocabulary_is_the_same_whichever_worker_counted_a_word(tmp_path: Pa
             built[workers] = (engine.pinyin.full, engine.pinyin.initials)
     assert [w for w, _ in built[2][1]["qj"]] == sorted(["全景", "前景", "期间", "七家", "抢劫", "桥接"])
     assert built[1] == built[2]
+
+
+def test_readings_are_derived_once_into_the_cache_and_match_pypinyin(tmp_path: Path) -> None:
+    """A build reads pypinyin's tables through a derived file in the cache folder; what it reads
+    back is what pypinyin says (first reading, tones dropped), and a damaged file is
+    derived again rather than trusted."""
+    from pypinyin import Style, lazy_pinyin
+
+    from search.pinyin import _Readings
+
+    fresh = _Readings(tmp_path)
+    [cached_file] = tmp_path.glob("pinyin-readings-*")
+    again = _Readings(tmp_path)
+    for word in ("重庆", "银行", "女儿", "抖音", "零信任"):
+        assert fresh.word(word) == again.word(word)
+    assert again.word("重庆") == ["chong", "qing"]              # the phrase table, not 重 = zhong
+    assert again.char("音") == "yin"
+    assert again.word("抖音") == lazy_pinyin("抖音", style=Style.NORMAL)
+    assert again.char("A") == ""
+    cached_file.write_bytes(b"not marshal data")
+    assert _Readings(tmp_path).word("重庆") == ["chong", "qing"]
+    assert cached_file.read_bytes() != b"not marshal data"
