@@ -336,3 +336,18 @@ def test_index_words_are_the_index_tokens(text):
     norm = analyzer.fold(text)
     assert analyzer.index_words(norm) == [t.text for t in tokens]
     assert analyzer.index_positioned(norm) == ([t.text for t in tokens], [t.pos for t in tokens])
+
+
+def test_the_folding_table_read_from_the_cache_is_the_one_derived() -> None:
+    """Every process reads the folding table from the cache folder; it must be exactly the table
+    the folding code derives now (a stale or damaged file would fold differently from the index)."""
+    import opencc
+
+    from search.analysis import _derive_folding, folding_table
+
+    for variants in (True, False):
+        table, odd = folding_table(variants)
+        derived, derived_odd = _derive_folding(variants, opencc)
+        assert table == derived and odd.pattern == derived_odd
+    table, _ = folding_table(True)
+    assert "臺灣".translate(table) == "台湾" and "ＡＢＣ".translate(table) == "abc"
