@@ -12,7 +12,7 @@ from helpers import CORPORA, write_article
 from search import SearchRequest, Settings
 from search.engine import Engine
 from search.indexer import reindex
-from search.pinyin import PinyinVocabulary, body_min_df
+from search.pinyin import PinyinVocabulary, WordCounts, body_min_df
 
 ARTICLES = {
     "douyin-a.md": ("抖音上线新的创作者激励计划", "抖音表示，粉丝超过一万的创作者可以申请流量扶持。"),
@@ -155,6 +155,32 @@ def test_the_vocabulary_is_the_same_whichever_worker_counted_a_word(tmp_path: Pa
             built[workers] = (engine.pinyin.full, engine.pinyin.initials)
     assert [w for w, _ in built[2][1]["qj"]] == sorted(["全景", "前景", "期间", "七家", "抢劫", "桥接"])
     assert built[1] == built[2]
+
+
+def test_word_counts_from_build_processes_add_up_as_counted_document_by_document() -> None:
+    """Each build process hands over its segment's body words in batches; summed in the parent
+    they are the counts of reading every document (words in both shards add up; English,
+    single characters and words with other scripts never count)."""
+    import numpy as np
+
+    docs = [["抖音", "直播", "抖音"], ["直播", "香港", "iPhone"], ["抖音", "中", "直播間"], ["香港"]]
+    by_document = WordCounts()
+    for words in docs:
+        by_document.add_document([], [], sorted(set(words)), [])
+
+    def shard(part):
+        counts = WordCounts()
+        dfs = {}
+        for words in part:
+            for w in set(words):
+                dfs[w] = dfs.get(w, 0) + 1
+        terms = sorted(w.encode("utf-8") for w in dfs)
+        counts.add_terms("body", terms, np.array([dfs[t.decode("utf-8")] for t in terms]))
+        return counts
+
+    merged = shard(docs[:2])
+    merged.merge(shard(docs[2:]))
+    assert merged.body_counts() == by_document.body_counts() == {"抖音": 2, "直播": 2, "香港": 2, "直播間": 1}
 
 
 def test_readings_are_derived_once_into_the_cache_and_match_pypinyin(tmp_path: Path) -> None:
