@@ -283,11 +283,13 @@ def _init_builder(settings: Settings, counter) -> None:
     _COUNTER = counter
 
 
-def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: BuildJob | None = None) -> _Shard:
+def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: BuildJob | None = None,
+                 counter=None) -> _Shard:
     """Parse, analyse and write ``sources`` into new segments of index ``name``. Run in a worker
-    (``job`` None: the worker's own) or, for small folders, in the caller's process: each worker
-    writes its own segments, so segmentation AND posting writing use every core."""
+    (``job`` None: the worker's own) or in the caller's process: each process writes its own
+    segments, so segmentation AND posting writing use every core."""
     job = job or _JOB
+    counter = counter if counter is not None else _COUNTER
     assert job is not None, "no build job"
     storage = FileStorage(index_dir)
     ix = storage.open_index(name)
@@ -305,9 +307,9 @@ def _build_shard(index_dir: str, name: str, sources: list[SourceFile], job: Buil
             shard.warnings.append(f"{payload.path}: skipped, {payload.reason}")
         else:
             shard.skipped.append(payload)
-        if _COUNTER is not None:
-            with _COUNTER.get_lock():
-                _COUNTER.value += 1
+        if counter is not None:
+            with counter.get_lock():
+                counter.value += 1
     # One segment per worker: the pool spills sorted runs to disk past its memory budget and
     # merges them when the segment is written, so memory stays bounded without small segments.
     # Whoosh names one temp folder per index, shared by every worker's writer: the parent
@@ -343,7 +345,7 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, job: Bui
             if workers == 1:
                 shards = [_build_shard(str(store.dir), name, sources, job)]
             else:
-                shards = _build_parallel(store, name, sources, settings, workers, progress,
+                shards = _build_parallel(store, name, sources, settings, job, workers, progress,
                                          meanwhile=functools.partial(pinyin_preload, settings.jieba_cache_dir)
                                          if settings.pinyin else None)
         with _phase(summary, "commit"):
@@ -381,49 +383,111 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, job: Bui
     summary.documents = len(ids)
 
 
+class _ShardProcess:
+    """One shard built in a forked process that exits as soon as it has handed its result over:
+    an idle pool worker kept its whole build heap (~250 MB at 25k posts) until every other shard
+    was done, and those heaps were most of a full build's memory."""
+
+    def __init__(self, ctx, settings: Settings, counter, index_dir: str, name: str,
+                 sources: list[SourceFile]) -> None:
+        receiving, sending = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_shard_process, name="sou-build", daemon=True,
+                                   args=(sending, settings, counter, index_dir, name, sources))
+        self.process.start()
+        sending.close()
+        self._conn = receiving
+
+    def result(self) -> _Shard:
+        """The shard, once the process sends it; its exception, raised here; or a SouError when
+        it died without a word (killed, out of memory)."""
+        try:
+            result = self._conn.recv()
+        except EOFError:
+            self.process.join()
+            raise SouError(f"a build process died (exit code {self.process.exitcode})") from None
+        finally:
+            self._conn.close()
+        self.process.join()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+
+
+def _shard_process(conn, settings: Settings, counter, index_dir: str, name: str,
+                   sources: list[SourceFile]) -> None:
+    """Body of a build process: its shard, or what stopped it, sent to the parent."""
+    try:
+        _init_builder(settings, counter)
+        result: object = _build_shard(index_dir, name, sources)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        result = exc
+    try:
+        conn.send(result)
+    except Exception as exc:  # noqa: BLE001 - an exception that does not pickle still says what it was
+        conn.send(SouError(f"build process failed: {type(result).__name__}: {result} ({exc})"))
+    conn.close()
+
+
 def _build_parallel(store: IndexStore, name: str, sources: list[SourceFile], settings: Settings,
-                    workers: int, progress: Progress | None,
+                    job: BuildJob, workers: int, progress: Progress | None,
                     meanwhile: Callable[[], None] | None = None) -> list[_Shard]:
-    """The shards built by ``workers`` processes; ``meanwhile`` runs in a thread of this process
-    once the first of them is done (a thread must never be forked mid-import, and started
-    while all of them ran, its 0.3-0.45 s of CPU made one worker on a 2-core machine finish
-    that much after the other: started when a core comes free, it fills the wait for the last)."""
-    # Load the dictionary before forking: the workers inherit it (rjieba's lives in Rust memory,
-    # so the pages stay shared) instead of each loading and holding its own copy; and keep the
-    # collector off the objects they inherit, so it does not copy the pages it would touch.
+    """The shards of ``workers`` processes: this one builds the first (it only waited before, and
+    its interpreter and dictionary counted once more in the build's memory), forked processes the
+    others. ``meanwhile`` runs in a thread once this process's shard is done (a thread must never
+    be forked mid-import, and started while every core builds it only slows a shard down)."""
+    # Load the dictionary before forking: the processes inherit it (rjieba's lives in Rust
+    # memory, so the pages stay shared) instead of each loading and holding its own copy; and
+    # keep the collector off the objects they inherit, so it does not copy the pages it would touch.
     index_analyzer(settings).load()
     gc.freeze()
     ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
     counter = ctx.Value("i", 0)
-    pool = ctx.Pool(workers, initializer=_init_builder, initargs=(settings, counter))
-    shards = _shards(sources, workers)
-    finished: list[object] = []          # appended by the pool's result thread
-    all_done = threading.Event()
+    own, *others = _shards(sources, workers)
+    helpers: list[_ShardProcess] = []
+    results: list[_Shard | BaseException | None] = [None] * len(others)
+    stop_ticking = threading.Event()
 
-    def one_done(result) -> None:
-        finished.append(result)
-        if len(finished) == 1 and meanwhile is not None:
-            threading.Thread(target=meanwhile, name="sou-meanwhile", daemon=True).start()
-        if len(finished) == len(shards) or isinstance(result, BaseException):
-            all_done.set()
+    def collect(i: int, helper: _ShardProcess) -> None:
+        try:
+            results[i] = helper.result()
+        except BaseException as exc:  # noqa: BLE001 - raised by the caller's thread below
+            results[i] = exc
+
+    def tick() -> None:
+        while progress is not None and not stop_ticking.wait(0.2):
+            progress(min(counter.value, len(sources)), len(sources))
 
     try:
-        pending = [pool.apply_async(_build_shard, (str(store.dir), name, shard), callback=one_done,
-                                    error_callback=one_done) for shard in shards]
-        while not all_done.wait(0.2):
-            if progress:
-                progress(min(counter.value, len(sources)), len(sources))
-        for p in pending:                       # a worker's error first, without waiting for the others
-            if p.ready() and not p.successful():
-                p.get()
-        built = [p.get() for p in pending]
-        pool.close()
+        helpers = [_ShardProcess(ctx, settings, counter, str(store.dir), name, shard) for shard in others]
+        # Threads only now: every fork is done.
+        threads = [threading.Thread(target=collect, args=(i, h), name="sou-collect", daemon=True)
+                   for i, h in enumerate(helpers)]
+        threads.append(threading.Thread(target=tick, name="sou-progress", daemon=True))
+        for thread in threads:
+            thread.start()
+        mine = _build_shard(str(store.dir), name, own, job, counter)
+        if meanwhile is not None:
+            threading.Thread(target=meanwhile, name="sou-meanwhile", daemon=True).start()
+        for thread in threads[:-1]:
+            thread.join()
+        built = [mine]
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+            assert result is not None
+            built.append(result)
         return built
     except BaseException:
-        pool.terminate()
+        for helper in helpers:
+            helper.stop()
         raise
     finally:
-        pool.join()
+        stop_ticking.set()
         gc.unfreeze()
 
 

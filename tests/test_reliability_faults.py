@@ -16,6 +16,7 @@ import contextlib
 import errno
 import gc
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -573,6 +574,34 @@ def test_full_disk_keeps_the_previous_index(small: Path, cfg: Settings, monkeypa
     # space is back: the next reindex in the same process works (Whoosh's lock was released)
     assert reindex(cfg, str(small), full=full).documents == files
     assert served(cfg) == (files, files)
+
+
+@pytest.mark.parametrize("fault", ["dies", "disk full"])
+def test_a_build_process_that_fails_keeps_the_previous_index(corpus: Path, cfg: Settings, monkeypatch, fault: str):
+    """A full rebuild shares its articles between this process and forked ones. One of those
+    killed (the OOM killer) or failing (a full disk) fails the rebuild with one clear error, as
+    in this process; the previous index keeps serving and no build process is left behind."""
+    import search.indexer as indexer
+
+    parent = os.getpid()
+    real_build_shard = indexer._build_shard
+
+    def failing_in_a_child(*args, **kwargs):
+        if os.getpid() != parent:
+            if fault == "dies":
+                os._exit(9)
+            enospc()
+        return real_build_shard(*args, **kwargs)
+
+    monkeypatch.setattr(indexer, "_build_shard", failing_in_a_child)
+    files = change_corpus(corpus, random.Random(SEED), version=7, modify=20)
+    expected = (IndexUnwritable, "the previous index is unchanged") if fault == "disk full" else (SouError, "exit code 9")
+    with pytest.raises(expected[0], match=expected[1]):
+        reindex(cfg, str(corpus), full=True)
+    assert multiprocessing.active_children() == []
+    assert served(cfg) == (N_ARTICLES, N_ARTICLES)
+    monkeypatch.undo()
+    assert reindex(cfg, str(corpus), full=True).documents == files
 
 
 # -- (d) the server under load while `sou reindex --full` runs ------------------------------------
