@@ -442,9 +442,9 @@ def test_kill_9_of_a_full_reindex_ends_its_workers_and_frees_the_lock(tmp_path: 
                             cwd=tmp_path, stdout=out, stderr=err, start_new_session=True)
     try:
         deadline = time.monotonic() + RUN_TIMEOUT
-        while len(workers := children_of(proc.pid)) < 2:
+        while not (workers := children_of(proc.pid)):   # the reindex builds a shard; one forked process the other
             assert proc.poll() is None, (tmp_path / "err.txt").read_text()
-            assert time.monotonic() < deadline, "the build workers never started"
+            assert time.monotonic() < deadline, "the build process never started"
             time.sleep(0.05)
         time.sleep(1.0)                      # the workers are parsing and writing their segments
         assert proc.poll() is None, "the build finished before it could be killed: give it more work"
