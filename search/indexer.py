@@ -355,6 +355,7 @@ def _full(store: IndexStore, old: IndexMeta | None, settings: Settings, job: Bui
             writer._finish()       # also removes the index's temp folder
     except BaseException:
         store.remove_other_indexes(keep=old.index_name if old else "")
+        store.remove_spills()
         raise
     ids = [doc_id for s in shards for doc_id in s.indexed]
     summary.indexed = len(ids)

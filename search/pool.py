@@ -38,6 +38,7 @@ from .codec import EncodedLists, blocked_list, encode_lists, tfs_of_values
 STRING_BASE = 0x110000              # ids below this are Unicode code points (n-gram characters)
 _TUPLE_OVERHEAD = 150               # a (term, doc, value) tuple of ints in a list
 BATCH_OCCURRENCES = 100_000         # postings (or positions) encoded at once: bounds memory
+SPILL_PREFIX = "sou-pool-"          # a writer's folder of spilled runs, in the index folder
 _LENGTHS = struct.Struct("!ii")
 #: (field name, a batch of its terms as written (bytes, in order), their document frequencies)
 TermsObserver = Callable[[str, list[bytes], np.ndarray], None]
@@ -235,7 +236,7 @@ class PostingPool:
 
     def folder(self) -> str:
         if self._folder is None:
-            self._folder = tempfile.mkdtemp(prefix="sou-pool-", dir=self._tempdir)
+            self._folder = tempfile.mkdtemp(prefix=SPILL_PREFIX, dir=self._tempdir)
         return self._folder
 
     @property

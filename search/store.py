@@ -31,6 +31,7 @@ from whoosh.system import IS_LITTLE
 from . import analysis, lifeline
 from .config import Settings
 from .errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnwritable
+from .pool import SPILL_PREFIX
 from .schema import SCHEMA_VERSION
 
 META_FILE = "sou.json"
@@ -250,15 +251,25 @@ class IndexStore:
 
     def remove_leftovers(self, keep: str) -> None:
         """What a killed reindex left behind: other indexes' files (a dead full build doubled
-        the folder), the kept index's Whoosh temp folder and half-written metadata. Called under
-        the writer lock at the start of every reindex, so nothing is writing them."""
+        the folder), the kept index's Whoosh temp folder, its writers' spilled postings and
+        half-written metadata. Called under the writer lock at the start of every reindex, so
+        nothing is writing them."""
         self.remove_other_indexes(keep)
         if keep:
             shutil.rmtree(self.dir / f"{keep}.tmp", ignore_errors=True)
+        self.remove_spills()
         for entry in os.scandir(self.dir):
             if entry.name.startswith(f".{META_FILE}.") and entry.name.endswith(".tmp"):
                 with contextlib.suppress(OSError):
                     os.remove(entry.path)
+
+    def remove_spills(self) -> None:
+        """The folders of postings that build writers spilled to disk: a build interrupted or
+        killed mid-way left them (tens of MB each) for good. Only under the writer lock, with
+        no writer of this process still running."""
+        for entry in os.scandir(self.dir):
+            if entry.name.startswith(SPILL_PREFIX) and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
 
     # -- the one-writer lock -----------------------------------------------------------------
     @contextlib.contextmanager

@@ -330,6 +330,22 @@ def test_an_interrupted_reindex_leaves_the_previous_index_usable(built, full: bo
     assert hit_ids(settings, '"synthxq 399"') == ["synthetic/batch0/synthetic-0399.md"]
 
 
+@pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
+def test_postings_a_killed_build_spilled_are_removed_by_the_next_reindex(built, full: bool) -> None:
+    """A build spills sorted postings into folders of the index folder (tens of MB each); one
+    interrupted or killed mid-way left them there for good. The next reindex removes them."""
+    settings, root, _ = built
+    index = Path(settings.index_dir)
+    spilled = index / "sou-pool-k1ll3d"
+    spilled.mkdir()
+    (spilled / "body-0.terms").write_bytes(b"\0" * 4096)
+    summary = reindex(settings, root, full=full)
+    assert summary.documents == N_EXAMPLES
+    assert not spilled.exists()
+    assert sorted(p.name for p in index.iterdir() if p.name.startswith("sou-pool-")) == []
+    assert hit_ids(settings, "倒排索引")
+
+
 # -- outdated indexes ----------------------------------------------------------------------------
 
 def test_changing_the_user_dictionary_makes_the_index_outdated(built, tmp_path: Path) -> None:

@@ -599,6 +599,7 @@ def test_a_build_process_that_fails_keeps_the_previous_index(corpus: Path, cfg: 
     with pytest.raises(expected[0], match=expected[1]):
         reindex(cfg, str(corpus), full=True)
     assert multiprocessing.active_children() == []
+    assert not list(Path(cfg.index_dir).glob("sou-pool-*")), "the failed build left its spilled postings"
     assert served(cfg) == (N_ARTICLES, N_ARTICLES)
     monkeypatch.undo()
     assert reindex(cfg, str(corpus), full=True).documents == files
