@@ -457,8 +457,8 @@ class WordCounts:
     chars: set[str] = field(default_factory=set)
     documents: int = 0
     # A full build's body words as the segment writer hands them over: newline-joined UTF-8 and
-    # their document frequencies, a sixth of a dict's memory (a build process held ~35 MB of
-    # dict at its memory peak, and pickled all of it to the parent). Folded by `body_counts`.
+    # their document frequencies, a sixth of a dict's memory (a build process held a 16 MB dict
+    # at 8,000 posts at its memory peak, and pickled all of it to the parent). Folded by `body_counts`.
     body_batches: list[tuple[bytes, array.array]] = field(default_factory=list)
 
     def add_document(self, title_terms, meta_terms, body_terms, char_terms) -> None:
@@ -492,8 +492,8 @@ class WordCounts:
 
     def body_counts(self) -> dict[str, int]:
         """Body words and their document frequencies, summed over every build process."""
+        bodies = self.bodies
         for blob, dfs in self.body_batches:
-            bodies = self.bodies
             for word, df in zip(blob.decode("utf-8").split("\n"), dfs, strict=True):
                 bodies[word] = bodies.get(word, 0) + df
         self.body_batches = []

@@ -288,18 +288,18 @@ def _write_field(pool: FieldPool, postfile, terms_out: BatchTermsWriter, prefix:
     keys = [pool.term_key(t) for t in used.tolist()]
     order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
     keys = [keys[i] for i in order.tolist()]            # in rank (byte) order
-    base = int(used[0])                                 # string ids start at STRING_BASE, not 0
-    rank = np.zeros(int(used[-1]) + 1 - base, dtype=np.int32)
-    rank[used[order] - base] = np.arange(len(order), dtype=np.int32)
+    first_id = int(used[0])                             # string ids start at STRING_BASE, not 0
+    rank = np.zeros(int(used[-1]) + 1 - first_id, dtype=np.int32)
+    rank[used[order] - first_id] = np.arange(len(order), dtype=np.int32)
     del used
     sizes = np.zeros(len(order), dtype=np.int64)
     for run in pool.runs:
-        sizes += np.bincount(rank[run.load("terms") - base], minlength=len(order))
+        sizes += np.bincount(rank[run.load("terms") - first_id], minlength=len(order))
     batches = _batches(sizes, BATCH_OCCURRENCES)
     edges = np.array([lo for lo, _ in batches] + [len(order)], dtype=np.int64)
     del sizes
     for run in pool.runs:
-        ranks = rank[run.load("terms") - base]
+        ranks = rank[run.load("terms") - first_id]
         by_rank = np.argsort(ranks, kind="stable")
         ranks = ranks[by_rank]
         ranks.tofile(run.path("terms"))
