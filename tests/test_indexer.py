@@ -21,6 +21,7 @@ from search.analysis import Analyzer
 from search.articles import discover
 from search.engine import Engine
 from search.indexer import reindex, stats, to_document
+from search.pool import SPILL_PREFIX
 from search.store import IndexStore
 
 N_EXAMPLES = sum(1 for _ in discover(EXAMPLES))
@@ -336,13 +337,13 @@ def test_postings_a_killed_build_spilled_are_removed_by_the_next_reindex(built, 
     interrupted or killed mid-way left them there for good. The next reindex removes them."""
     settings, root, _ = built
     index = Path(settings.index_dir)
-    spilled = index / "sou-pool-k1ll3d"
+    spilled = index / f"{SPILL_PREFIX}k1ll3d"
     spilled.mkdir()
     (spilled / "body-0.terms").write_bytes(b"\0" * 4096)
     summary = reindex(settings, root, full=full)
     assert summary.documents == N_EXAMPLES
     assert not spilled.exists()
-    assert sorted(p.name for p in index.iterdir() if p.name.startswith("sou-pool-")) == []
+    assert sorted(p.name for p in index.iterdir() if p.name.startswith(SPILL_PREFIX)) == []
     assert hit_ids(settings, "倒排索引")
 
 

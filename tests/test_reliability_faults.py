@@ -45,6 +45,7 @@ from search.cli import main
 from search.engine import Engine
 from search.errors import IndexUnwritable, SouError
 from search.indexer import reindex
+from search.pool import SPILL_PREFIX
 from search.store import META_FILE, IndexStore
 
 MARK = "灯塔"
@@ -599,7 +600,7 @@ def test_a_build_process_that_fails_keeps_the_previous_index(corpus: Path, cfg: 
     with pytest.raises(expected[0], match=expected[1]):
         reindex(cfg, str(corpus), full=True)
     assert multiprocessing.active_children() == []
-    assert not list(Path(cfg.index_dir).glob("sou-pool-*")), "the failed build left its spilled postings"
+    assert not list(Path(cfg.index_dir).glob(f"{SPILL_PREFIX}*")), "the failed build left its spilled postings"
     assert served(cfg) == (N_ARTICLES, N_ARTICLES)
     monkeypatch.undo()
     assert reindex(cfg, str(corpus), full=True).documents == files
